@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-2.0
+# Makefile - builds hvx.ko, the tools and the selftests; runs them in the emulated test hosts.
+#
+#   make            hvx.ko + hvx-info + selftests (W=1 and C=1 are passed to Kbuild)
+#   make run        boots the SVM test host (QEMU TCG), loads hvx.ko, shows what it found
+#   make check      everything: both test hosts (QEMU SVM, Bochs VMX) and a DKMS build
+#   make install    installs hvx.ko and the udev rule for the running kernel
+
+# Debian's newest installed amd64 kernel: the test hosts boot it, hvx.ko is built for it.
+KVER = $(shell ls /lib/modules 2>/dev/null | grep -- '-amd64$$' | sort -V | tail -n 1)
+KDIR = /lib/modules/$(KVER)/build
+BUILD := $(CURDIR)/build
+TESTHOST := selftests/testhost
+
+all: module tools selftests
+
+deps:
+	@$(TESTHOST)/install-deps.sh
+
+module:
+	@test -d "$(KDIR)" || { echo "no kernel headers in $(KDIR): run 'make deps'"; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+tools:
+	$(MAKE) -C userspace-tools
+
+selftests:
+	$(MAKE) -C selftests
+
+$(BUILD)/host.cpio.gz: module tools selftests
+	mkdir -p $(BUILD)
+	$(TESTHOST)/build-initramfs.sh $(KVER) $@
+
+initramfs: $(BUILD)/host.cpio.gz
+
+run: deps
+	$(MAKE) initramfs
+	$(TESTHOST)/run-qemu.sh run-svm $(KVER) $(BUILD)/host.cpio.gz $(BUILD)/logs -mode run -smp 2
+
+check: deps
+	$(MAKE) W=1 initramfs
+	$(TESTHOST)/check.sh $(KVER) $(BUILD)
+
+dkms-check: deps
+	$(TESTHOST)/dkms-check.sh $(KVER)
+
+install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	install -D -m 0644 kmod-hv/99-hvx.rules /etc/udev/rules.d/99-hvx.rules
+	depmod -a $(KVER)
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C userspace-tools clean
+	$(MAKE) -C selftests clean
+	rm -rf $(BUILD)
+
+.PHONY: all deps module tools selftests initramfs run check dkms-check install clean
+.PHONY: $(BUILD)/host.cpio.gz

@@ -1,0 +1,31 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# run-qemu.sh - boots the SVM test host (QEMU TCG, AMD SVM + NPT) and judges its console log.
+# Usage: run-qemu.sh NAME KVER INITRAMFS LOGDIR [-smp N] [-mode check|run|novirt] [-cpu MODEL] [-timeout S]
+set -uo pipefail
+name=$1 kver=$2 initrd=$3 logdir=$4
+shift 4
+smp=1 mode=check cpu="EPYC,+svm,+npt" timeout=600 extra=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	-smp) smp=$2; shift 2 ;;
+	-mode) mode=$2; shift 2 ;;
+	-cpu) cpu=$2; shift 2 ;;
+	-timeout) timeout=$2; shift 2 ;;
+	-icount) extra+=(-icount shift=0,sleep=off); shift ;;
+	*) echo "run-qemu.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$logdir"
+log=$logdir/$name.log
+
+echo "== $name: QEMU TCG -cpu $cpu -smp $smp ($mode), log $log"
+timeout "$timeout" qemu-system-x86_64 -M q35 -accel tcg -cpu "$cpu" -smp "$smp" -m 512 \
+	-nographic -no-reboot -monitor none -serial stdio "${extra[@]}" \
+	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
+	-append "console=ttyS0 quiet panic=-1 hvxtest=$mode" </dev/null >"$log" 2>&1
+rc=$?
+[ $rc -eq 124 ] && echo "TIMEOUT after ${timeout}s" >>"$log"
+[ "$mode" = run ] && sed -n '/^HVX-HOST/,/^HVX-DMESG-BEGIN/p' "$log" | tr -d '\r' | grep -v '^HVX-DMESG-BEGIN'
+awk -v host="$name" -v mode="$mode" -f "$here/ktap-summary.awk" "$log"

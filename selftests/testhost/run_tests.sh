@@ -1,0 +1,19 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# run_tests.sh - in-host runner: runs each selftest and nests its KTAP under one result line.
+TIMEOUT=300
+
+echo "TAP version 13"
+echo "1..$#"
+n=0
+for t in "$@"; do
+	n=$((n + 1))
+	echo "# selftest: $t"
+	{ timeout $TIMEOUT /tests/$t 2>&1; echo $? >/tmp/rc; } | sed 's/^/    /'
+	rc=$(cat /tmp/rc)
+	case $rc in
+	0) echo "ok $n $t" ;;
+	4) echo "ok $n $t # SKIP" ;;
+	*) echo "not ok $n $t # exit=$rc" ;;
+	esac
+done
