@@ -27,5 +27,5 @@ timeout "$timeout" qemu-system-x86_64 -M q35 -accel tcg -cpu "$cpu" -smp "$smp" 
 	-append "console=ttyS0 quiet panic=-1 hvxtest=$mode" </dev/null >"$log" 2>&1
 rc=$?
 [ $rc -eq 124 ] && echo "TIMEOUT after ${timeout}s" >>"$log"
-[ "$mode" = run ] && sed -n '/^HVX-HOST/,/^HVX-DMESG-BEGIN/p' "$log" | tr -d '\r' | grep -v '^HVX-DMESG-BEGIN'
+[ "$mode" = run ] && tr -d '\r' <"$log" | sed -n '/HVX-HOST: /,/^HVX-DMESG-BEGIN/p' | sed '$d; s/.*HVX-HOST: /HVX-HOST: /'
 awk -v host="$name" -v mode="$mode" -f "$here/ktap-summary.awk" "$log"
