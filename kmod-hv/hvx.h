@@ -3,11 +3,120 @@
 #ifndef HVX_INTERNAL_H
 #define HVX_INTERNAL_H
 
+#include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 #include <linux/hvx.h>
 
 #define HVX_MAX_VCPUS		64
 #define HVX_TDP_LEVELS		4
+
+struct hvx_vm;
+struct hvx_vcpu;
+
+/* Index of a general register in hvx_vcpu.regs (the x86 encoding order). */
+enum hvx_reg {
+	HVX_RAX, HVX_RCX, HVX_RDX, HVX_RBX, HVX_RSP, HVX_RBP, HVX_RSI, HVX_RDI,
+	HVX_R8, HVX_R9, HVX_R10, HVX_R11, HVX_R12, HVX_R13, HVX_R14, HVX_R15,
+	HVX_NR_REGS
+};
+
+/*
+ * What the vendor backend reports after one guest entry, in words the core
+ * understands.  The backend handles what only it can (its own failures);
+ * everything with a common meaning comes back here.
+ */
+enum hvx_exit_kind {
+	HVX_X_NONE,		/* nothing to do (host interrupt, NMI) */
+	HVX_X_IO,		/* port I/O: io.* */
+	HVX_X_TDP_FAULT,	/* second-level fault: gpa, write, fetch */
+	HVX_X_CPUID,
+	HVX_X_RDMSR,
+	HVX_X_WRMSR,
+	HVX_X_HLT,
+	HVX_X_HYPERCALL,
+	HVX_X_SHUTDOWN,
+	HVX_X_FAIL_ENTRY,	/* hw_code, info1, info2 */
+	HVX_X_UNHANDLED,	/* hw_code, info1, info2 */
+};
+
+struct hvx_exit {
+	enum hvx_exit_kind kind;
+	u8 insn_len;		/* length of the exiting instruction, 0 unknown */
+	u64 hw_code, info1, info2;
+	u64 gpa;
+	bool write, fetch;
+	struct {
+		bool in, string, rep;
+		u8 size;	/* 1, 2, 4 */
+		u8 addr_size;	/* 2, 4, 8 (string forms) */
+		u16 port;
+	} io;
+};
+
+/* A guest RAM region: its pages, allocated on first touch. */
+struct hvx_region {
+	u32 slot;
+	u32 flags;
+	u64 gpa;
+	u64 size;
+	struct xarray pages;	/* page index in region -> struct page */
+};
+
+struct hvx_vm {
+	struct mutex lock;	/* regions, vcpus, msr_policy */
+	struct hvx_region *regions[HVX_MAX_MEM_REGIONS];
+	unsigned int nr_regions;
+	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];
+	unsigned int nr_vcpus;
+	u32 msr_policy;
+	struct file *file;
+
+	struct mutex tdp_lock;	/* second-level table changes */
+	struct page *tdp_root;
+	atomic64_t pages_allocated;
+	atomic64_t tdp_table_pages;
+	atomic64_t tdp_faults;
+	atomic64_t mmio_exits;
+};
+
+/* A pending exit to userspace that the next HVX_RUN must complete. */
+enum hvx_pending {
+	HVX_PENDING_NONE,
+	HVX_PENDING_IO_IN,	/* copy the data page into RAX or guest memory */
+	HVX_PENDING_IO_OUT,	/* string OUT: advance registers */
+	HVX_PENDING_MMIO_READ,	/* write run->mmio.data into a register */
+	HVX_PENDING_RDMSR,
+	HVX_PENDING_WRMSR,
+	HVX_PENDING_HYPERCALL,
+};
+
+struct hvx_vcpu {
+	struct hvx_vm *vm;
+	u32 id;
+	struct mutex mutex;	/* held by ioctls, including RUN */
+	struct hvx_run *run;	/* shared with userspace (mmap page 0) */
+	struct page *io_page;	/* I/O data area (mmap page 1) */
+
+	u64 regs[HVX_NR_REGS];
+	u64 rip, rflags;
+
+	struct hvx_exit exit;
+	enum hvx_pending pending;
+	u8 pending_len;		/* instruction length to skip on completion */
+	u8 mmio_reg;		/* destination register of an MMIO read */
+	u8 mmio_size;		/* operand size of an MMIO read */
+	u8 mmio_read_size;	/* bytes read from the device */
+	bool mmio_zext;		/* MOVZX-style read */
+	u32 io_count;		/* elements of a string I/O exit */
+	u64 io_gpa;		/* guest memory of a string I/O exit */
+
+	struct hvx_cpuid_entry *cpuid;
+	u32 cpuid_nent;
+	u64 msr_apic_base;
+
+	void *vendor;		/* backend state */
+};
 
 /*
  * struct hvx_vendor_ops - what a hardware backend (vmx/ or svm/) provides.
@@ -19,17 +128,44 @@
  *		backend can run here and fill the vendor, features and raw
  *		fields of @caps.  On failure return -ENODEV and point *@why
  *		at a short reason for the one-line refusal message.
+ * @unload:	free what a successful @probe allocated (module unload).
  * @cpu_enable:	switch hardware virtualization on for the calling CPU
  *		(preemption is off: it runs in that CPU's hotplug thread).
  *		-EBUSY if another hypervisor already holds it.
  * @cpu_disable: undo @cpu_enable on the calling CPU.
+ * @vcpu_create: set up backend state for a new vCPU in its reset state;
+ *		NULL when the backend cannot run guests yet.
+ * @vcpu_free:	undo @vcpu_create.
+ * @vcpu_enter:	enter the guest once with the registers in the vCPU and
+ *		describe the exit in vcpu->exit; called with preemption and
+ *		interrupts enabled, in the vCPU thread.  0 or -errno.
+ * @get_sregs, @set_sregs: special registers; @set_sregs has been checked
+ *		by the core for what hardware would refuse.
+ * @get_msr, @set_msr: MSRs the backend keeps in its own state;
+ *		-ENOENT for one it does not keep.
+ * @inject_exception: queue a hardware exception for the next entry.
+ * @tdp_leaf, @tdp_table: second-level entry bits for a page of guest RAM
+ *		(writable or not, executable) and for a lower-level table.
  */
 struct hvx_vendor_ops {
 	const char *name;
 	const char *tdp_name;
 	int (*probe)(struct hvx_caps *caps, const char **why);
+	void (*unload)(void);
 	int (*cpu_enable)(void);
 	void (*cpu_disable)(void);
+
+	int (*vcpu_create)(struct hvx_vcpu *vcpu);
+	void (*vcpu_free)(struct hvx_vcpu *vcpu);
+	int (*vcpu_enter)(struct hvx_vcpu *vcpu);
+	void (*get_sregs)(struct hvx_vcpu *vcpu, struct hvx_sregs *sregs);
+	void (*set_sregs)(struct hvx_vcpu *vcpu, const struct hvx_sregs *sregs);
+	int (*get_msr)(struct hvx_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct hvx_vcpu *vcpu, u32 index, u64 data);
+	void (*inject_exception)(struct hvx_vcpu *vcpu, u8 vector,
+				 bool has_error, u32 error);
+	u64 (*tdp_leaf)(phys_addr_t pa, bool writable);
+	u64 (*tdp_table)(phys_addr_t pa);
 };
 
 extern const struct hvx_vendor_ops hvx_vmx_ops;
@@ -47,5 +183,30 @@ unsigned int hvx_hw_nr_vms(void);
 
 /* vm.c */
 int hvx_create_vm(unsigned long flags);
+
+/* mem.c: guest RAM */
+int hvx_set_memory_region(struct hvx_vm *vm,
+			  const struct hvx_memory_region __user *argp);
+struct hvx_region *hvx_find_region(struct hvx_vm *vm, u64 gpa);
+struct page *hvx_region_page(struct hvx_vm *vm, struct hvx_region *region,
+			     u64 gpa);
+int hvx_vm_mmap(struct file *file, struct vm_area_struct *vma);
+void hvx_free_regions(struct hvx_vm *vm);
+int hvx_read_guest(struct hvx_vm *vm, u64 gpa, void *buf, size_t len);
+int hvx_write_guest(struct hvx_vm *vm, u64 gpa, const void *buf, size_t len);
+
+/* tdp.c: the second-level table, shared by EPT and NPT */
+int tdp_init(struct hvx_vm *vm);
+void tdp_destroy(struct hvx_vm *vm);
+int tdp_map(struct hvx_vm *vm, u64 gpa, struct page *page, bool writable);
+
+/* vcpu.c */
+int hvx_create_vcpu(struct hvx_vm *vm, unsigned long id);
+
+/* emulate.c: guest address translation and the MMIO instruction decoder */
+int hvx_gva_to_gpa(struct hvx_vcpu *vcpu, const struct hvx_sregs *sregs,
+		   u64 gva, bool write, u64 *gpa);
+int hvx_emulate_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool write);
+int hvx_complete_mmio_read(struct hvx_vcpu *vcpu);
 
 #endif /* HVX_INTERNAL_H */

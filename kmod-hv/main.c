@@ -102,6 +102,8 @@ static int __init hvx_init(void)
 	ret = misc_register(&hvx_dev);
 	if (ret) {
 		pr_err("hvx: cannot register /dev/hvx: %d\n", ret);
+		if (hvx_ops->unload)
+			hvx_ops->unload();
 		return ret;
 	}
 	pr_info("hvx: %s with %s, %u TLB tags, features 0x%x\n",
@@ -117,6 +119,8 @@ static int __init hvx_init(void)
 static void __exit hvx_exit(void)
 {
 	misc_deregister(&hvx_dev);
+	if (hvx_ops->unload)
+		hvx_ops->unload();
 }
 
 module_init(hvx_init);

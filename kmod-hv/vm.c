@@ -1,35 +1,64 @@
 // SPDX-License-Identifier: GPL-2.0
-/* vm.c - the VM object and its file descriptor. */
+/* vm.c - the VM object, its file descriptor and VM-level ioctls. */
 #include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "hvx.h"
 
 /*
- * One virtual machine.  For now it only holds the reference that keeps
- * hardware virtualization on; memory regions and vCPUs hang off it as
- * they are added to the ABI.
+ * The VM is freed when its file's last reference goes: every vCPU file
+ * and every mapping of guest RAM holds one, so nothing can run or touch
+ * guest memory by then.
  */
-struct hvx_vm {
-	struct mutex lock;
-};
-
 static int hvx_vm_release(struct inode *inode, struct file *file)
 {
 	struct hvx_vm *vm = file->private_data;
 
+	tdp_destroy(vm);
+	hvx_free_regions(vm);
 	kfree(vm);
 	hvx_hw_put();
 	return 0;
 }
 
+static int hvx_get_vm_stats(struct hvx_vm *vm, struct hvx_vm_stats __user *argp)
+{
+	struct hvx_vm_stats st = {
+		.pages_allocated = atomic64_read(&vm->pages_allocated),
+		.tdp_table_pages = atomic64_read(&vm->tdp_table_pages),
+		.tdp_faults = atomic64_read(&vm->tdp_faults),
+		.mmio_exits = atomic64_read(&vm->mmio_exits),
+		.nr_vcpus = READ_ONCE(vm->nr_vcpus),
+	};
+
+	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
 static long hvx_vm_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long arg)
 {
-	/* No VM-level requests exist in API version 1 yet. */
-	return -ENOTTY;
+	struct hvx_vm *vm = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case HVX_SET_MEMORY_REGION:
+		return hvx_set_memory_region(vm, argp);
+	case HVX_CREATE_VCPU:
+		return hvx_create_vcpu(vm, arg);
+	case HVX_SET_MSR_POLICY:
+		if (arg != HVX_MSR_POLICY_EXIT && arg != HVX_MSR_POLICY_GP)
+			return -EINVAL;
+		WRITE_ONCE(vm->msr_policy, arg);
+		return 0;
+	case HVX_GET_VM_STATS:
+		return hvx_get_vm_stats(vm, argp);
+	default:
+		return -ENOTTY;
+	}
 }
 
 static const struct file_operations hvx_vm_fops = {
@@ -37,13 +66,15 @@ static const struct file_operations hvx_vm_fops = {
 	.release	= hvx_vm_release,
 	.unlocked_ioctl	= hvx_vm_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= hvx_vm_mmap,
 	.llseek		= noop_llseek,
 };
 
 int hvx_create_vm(unsigned long flags)
 {
 	struct hvx_vm *vm;
-	int ret;
+	struct file *file;
+	int fd, ret;
 
 	if (flags)
 		return -EINVAL;
@@ -58,12 +89,27 @@ int hvx_create_vm(unsigned long flags)
 		goto put_hw;
 	}
 	mutex_init(&vm->lock);
-
-	ret = anon_inode_getfd("hvx-vm", &hvx_vm_fops, vm, O_RDWR | O_CLOEXEC);
-	if (ret < 0)
+	ret = tdp_init(vm);
+	if (ret)
 		goto free_vm;
-	return ret;
 
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto free_tdp;
+	}
+	file = anon_inode_getfile("hvx-vm", &hvx_vm_fops, vm, O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		ret = PTR_ERR(file);
+		goto free_tdp;
+	}
+	vm->file = file;
+	fd_install(fd, file);
+	return fd;
+
+free_tdp:
+	tdp_destroy(vm);
 free_vm:
 	kfree(vm);
 put_hw:

@@ -6,7 +6,13 @@
  * Object model (the same shape as KVM's, with hvx's own names and numbers):
  *
  *   /dev/hvx            system fd: API version, capabilities, HVX_CREATE_VM
- *     -> VM fd          one virtual machine (anonymous inode "hvx-vm")
+ *     -> VM fd          one virtual machine (anonymous inode "hvx-vm"):
+ *                       guest memory regions, HVX_CREATE_VCPU; mmap of
+ *                       the VM fd at offset = guest physical address
+ *                       shows guest memory to the VMM
+ *       -> vCPU fd      one virtual CPU (anonymous inode "hvx-vcpu"):
+ *                       HVX_RUN, registers, CPUID, MSRs; mmap of the
+ *                       vCPU fd shows struct hvx_run
  *
  * Conventions for every ioctl:
  *   - an unknown request number, or a known number with a different
@@ -119,5 +125,284 @@ struct hvx_caps {
  * (for instance KVM with a VM alive) holds VMX/SVM on some CPU; ENOMEM.
  */
 #define HVX_CREATE_VM		_IO(HVXIO, 0x02)
+
+/*
+ * ---------------------------------------------------------------------
+ * VM fd: guest memory
+ * ---------------------------------------------------------------------
+ *
+ * Guest RAM belongs to hvx: pages are allocated on first touch (by the
+ * guest or by the VMM), charged to the memory cgroup of the task that
+ * touches them, and freed when the VM goes away.  The VMM sees a region
+ * by mmap()ing the VM fd with MAP_SHARED at offset = guest_phys_addr
+ * (any length inside the region).  Regions are added once and live as
+ * long as the VM: in API version 1 they cannot be moved or removed.
+ */
+#define HVX_MAX_MEM_REGIONS	32
+
+/* hvx_memory_region.flags */
+#define HVX_MEM_READONLY	(1u << 0)	/* guest writes exit as MMIO */
+
+/**
+ * struct hvx_memory_region - HVX_SET_MEMORY_REGION argument
+ * @slot:	0..HVX_MAX_MEM_REGIONS-1, unused so far (EEXIST otherwise).
+ * @flags:	HVX_MEM_* bits; others EINVAL.
+ * @guest_phys_addr: page aligned; the region must not overlap another
+ *		(EEXIST) and must end at or below 2^HVX_MAX_GPA_BITS.
+ * @size:	page aligned, non-zero.
+ * @reserved:	must be 0.
+ */
+struct hvx_memory_region {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 size;
+	__u64 reserved[4];
+};
+
+/* Guest physical addresses are below 2^48 (4-level EPT/NPT). */
+#define HVX_MAX_GPA_BITS	48
+
+/**
+ * struct hvx_vm_stats - HVX_GET_VM_STATS result
+ * @pages_allocated: guest pages hvx has allocated so far (4 KiB each).
+ * @tdp_table_pages: pages in the second-level (EPT/NPT) tables.
+ * @tdp_faults:	second-level faults that mapped a page.
+ * @mmio_exits:	second-level faults outside any region (MMIO).
+ * @nr_vcpus:	vCPUs created.
+ * @reserved:	0.
+ */
+struct hvx_vm_stats {
+	__u64 pages_allocated;
+	__u64 tdp_table_pages;
+	__u64 tdp_faults;
+	__u64 mmio_exits;
+	__u32 nr_vcpus;
+	__u32 reserved32;
+	__u64 reserved[8];
+};
+
+/* MSR policy for MSRs hvx does not handle itself (HVX_SET_MSR_POLICY). */
+#define HVX_MSR_POLICY_EXIT	0	/* exit with HVX_EXIT_MSR (default) */
+#define HVX_MSR_POLICY_GP	1	/* inject #GP, as hardware would */
+
+/* ioctls on a VM fd */
+
+/* Adds a region of guest RAM; see struct hvx_memory_region. */
+#define HVX_SET_MEMORY_REGION	_IOW(HVXIO, 0x10, struct hvx_memory_region)
+/*
+ * HVX_CREATE_VCPU: the argument is the vCPU id, 0..max_vcpus-1 (EINVAL
+ * otherwise; EEXIST if taken).  Returns a vCPU fd (close-on-exec).
+ */
+#define HVX_CREATE_VCPU		_IO(HVXIO, 0x11)
+/* HVX_SET_MSR_POLICY: the argument is HVX_MSR_POLICY_*; others EINVAL. */
+#define HVX_SET_MSR_POLICY	_IO(HVXIO, 0x12)
+/* HVX_GET_VM_STATS: fills struct hvx_vm_stats. */
+#define HVX_GET_VM_STATS	_IOR(HVXIO, 0x13, struct hvx_vm_stats)
+
+/*
+ * ---------------------------------------------------------------------
+ * vCPU fd
+ * ---------------------------------------------------------------------
+ */
+
+/* General registers (HVX_GET_REGS / HVX_SET_REGS). */
+struct hvx_regs {
+	__u64 rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	__u64 r8, r9, r10, r11, r12, r13, r14, r15;
+	__u64 rip, rflags;
+};
+
+/*
+ * A segment register, in the unpacked form of the descriptor:
+ * @type (4 bits), @s (1 = code/data), @dpl, @present, @avl, @l (64-bit
+ * code), @db (default size), @g (granularity), and @unusable (a null
+ * selector loaded in protected mode).  @limit is the expanded byte limit.
+ */
+struct hvx_segment {
+	__u64 base;
+	__u32 limit;
+	__u16 selector;
+	__u8 type;
+	__u8 present, dpl, db, s, l, g, avl;
+	__u8 unusable;
+	__u8 padding;
+};
+
+/* GDTR or IDTR. */
+struct hvx_dtable {
+	__u64 base;
+	__u16 limit;
+	__u16 padding[3];
+};
+
+/*
+ * Special registers (HVX_GET_SREGS / HVX_SET_SREGS).  SET checks what the
+ * hardware would refuse to enter with (EINVAL): CR0.PG without CR0.PE,
+ * CR0.NW without CR0.CD, reserved CR0/CR4/EFER bits, EFER.LME with paging
+ * on but CR4.PAE off.  EFER.LMA is derived, not taken.
+ * @reserved must be 0 on SET.
+ */
+struct hvx_sregs {
+	struct hvx_segment cs, ds, es, fs, gs, ss;
+	struct hvx_segment tr, ldt;
+	struct hvx_dtable gdt, idt;
+	__u64 cr0, cr2, cr3, cr4, cr8;
+	__u64 efer;
+	__u64 apic_base;
+	__u64 reserved[8];
+};
+
+/* One CPUID leaf the guest sees. */
+#define HVX_CPUID_FLAG_SIGNIFICANT_INDEX	(1u << 0)	/* match @index too */
+struct hvx_cpuid_entry {
+	__u32 function;
+	__u32 index;
+	__u32 flags;
+	__u32 eax, ebx, ecx, edx;
+	__u32 reserved[3];
+};
+
+/*
+ * HVX_SET_CPUID argument: @nent entries follow (at most
+ * HVX_MAX_CPUID_ENTRIES, E2BIG beyond).  The guest's CPUID is answered
+ * in the kernel from this table; a leaf not in it reads as zeros.
+ */
+#define HVX_MAX_CPUID_ENTRIES	256
+struct hvx_cpuid {
+	__u32 nent;
+	__u32 padding;
+	struct hvx_cpuid_entry entries[];
+};
+
+/* One MSR for HVX_GET_MSRS / HVX_SET_MSRS. */
+struct hvx_msr_entry {
+	__u32 index;
+	__u32 reserved;
+	__u64 data;
+};
+
+/*
+ * HVX_GET_MSRS / HVX_SET_MSRS argument: @nmsrs entries follow (at most
+ * HVX_MAX_MSR_ENTRIES).  Returns how many were processed: it stops at the
+ * first MSR hvx does not keep (see README for the list).
+ */
+#define HVX_MAX_MSR_ENTRIES	256
+struct hvx_msrs {
+	__u32 nmsrs;
+	__u32 padding;
+	struct hvx_msr_entry entries[];
+};
+
+/* hvx_run.exit_reason */
+#define HVX_EXIT_UNKNOWN	0	/* hw: hardware exit code and info */
+#define HVX_EXIT_IO		1	/* io: port I/O to emulate */
+#define HVX_EXIT_MMIO		2	/* mmio: access outside guest RAM */
+#define HVX_EXIT_HLT		3	/* the guest executed HLT */
+#define HVX_EXIT_SHUTDOWN	4	/* triple fault or shutdown */
+#define HVX_EXIT_HYPERCALL	5	/* hypercall: VMMCALL or VMCALL */
+#define HVX_EXIT_MSR		6	/* msr: RDMSR/WRMSR hvx does not keep */
+#define HVX_EXIT_FAIL_ENTRY	7	/* hw: the CPU refused to enter */
+#define HVX_EXIT_INTERNAL_ERROR	8	/* internal: hvx could not go on */
+#define HVX_EXIT_INTR		9	/* a signal or immediate_exit: -EINTR */
+
+/* hvx_run.io.direction */
+#define HVX_IO_IN		0
+#define HVX_IO_OUT		1
+
+/* hvx_run.internal.suberror */
+#define HVX_INTERNAL_EMULATION	1	/* an instruction hvx cannot decode */
+#define HVX_INTERNAL_BAD_STATE	2	/* guest state hvx cannot continue from */
+#define HVX_INTERNAL_UNHANDLED	3	/* a hardware exit hvx has no handler for */
+
+/* Size of the vCPU fd mapping: struct hvx_run, then the I/O data page. */
+#define HVX_RUN_MMAP_SIZE	8192
+#define HVX_RUN_IO_DATA_OFFSET	4096
+
+/**
+ * struct hvx_run - the page shared by hvx and the VMM for one vCPU
+ * @immediate_exit: in: if non-zero, HVX_RUN returns -EINTR at once
+ *		(with exit_reason HVX_EXIT_INTR) after completing any
+ *		pending I/O, MMIO or MSR exit; a signal handler may set it.
+ * @exit_reason: out: HVX_EXIT_*; says which union member is valid.
+ * @io:		HVX_EXIT_IO.  @count accesses of @size (1, 2 or 4) bytes
+ *		at @port; the data is at @data_offset in this mapping,
+ *		@size * @count bytes.  For IN the VMM fills it before the
+ *		next HVX_RUN.  Repeated string I/O may exit several times.
+ * @mmio:	HVX_EXIT_MMIO.  @len (1, 2, 4 or 8) bytes at @phys_addr;
+ *		for a write @data holds them, for a read the VMM fills
+ *		@data before the next HVX_RUN.
+ * @hypercall:	HVX_EXIT_HYPERCALL.  @nr is RAX, @args are RBX, RCX,
+ *		RDX, RSI (KVM's convention); the VMM sets @ret, which becomes
+ *		the guest's RAX on the next HVX_RUN.
+ * @msr:	HVX_EXIT_MSR.  For a read the VMM sets @data; setting @error
+ *		injects #GP instead.
+ * @hw:		HVX_EXIT_UNKNOWN, HVX_EXIT_FAIL_ENTRY: the raw exit code
+ *		(SVM VMEXIT code, VMX exit reason) and its qualifiers, and for
+ *		a failed entry the VM-instruction error (VMX) or 0.
+ * @internal:	HVX_EXIT_INTERNAL_ERROR: HVX_INTERNAL_* and details.
+ */
+struct hvx_run {
+	__u8 immediate_exit;
+	__u8 padding1[7];
+	__u32 exit_reason;
+	__u32 padding2;
+	union {
+		struct {
+			__u8 direction;
+			__u8 size;
+			__u16 port;
+			__u32 count;
+			__u64 data_offset;
+		} io;
+		struct {
+			__u64 phys_addr;
+			__u8 data[8];
+			__u32 len;
+			__u8 is_write;
+			__u8 padding[3];
+		} mmio;
+		struct {
+			__u64 nr;
+			__u64 args[4];
+			__u64 ret;
+		} hypercall;
+		struct {
+			__u32 index;
+			__u8 is_write;
+			__u8 error;
+			__u8 padding[2];
+			__u64 data;
+		} msr;
+		struct {
+			__u64 exit_code;
+			__u64 info1;
+			__u64 info2;
+			__u64 vm_instruction_error;
+		} hw;
+		struct {
+			__u32 suberror;
+			__u32 ndata;
+			__u64 data[8];
+		} internal;
+		__u8 padding[256];
+	};
+};
+
+/*
+ * HVX_RUN: the argument must be 0.  Runs the vCPU until an exit userspace
+ * must see; returns 0 with hvx_run.exit_reason set, or -1 with errno
+ * EINTR (a signal is pending or immediate_exit was set; exit_reason is
+ * HVX_EXIT_INTR), ENOEXEC (no memory region yet), EBUSY (another thread
+ * is inside HVX_RUN on this vCPU) or EFAULT/ENOMEM.
+ */
+#define HVX_RUN			_IO(HVXIO, 0x20)
+#define HVX_GET_REGS		_IOR(HVXIO, 0x21, struct hvx_regs)
+#define HVX_SET_REGS		_IOW(HVXIO, 0x22, struct hvx_regs)
+#define HVX_GET_SREGS		_IOR(HVXIO, 0x23, struct hvx_sregs)
+#define HVX_SET_SREGS		_IOW(HVXIO, 0x24, struct hvx_sregs)
+#define HVX_SET_CPUID		_IOW(HVXIO, 0x25, struct hvx_cpuid)
+#define HVX_GET_MSRS		_IOWR(HVXIO, 0x26, struct hvx_msrs)
+#define HVX_SET_MSRS		_IOW(HVXIO, 0x27, struct hvx_msrs)
 
 #endif /* _UAPI_LINUX_HVX_H */

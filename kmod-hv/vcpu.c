@@ -1,0 +1,720 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vcpu.c - the vCPU fd: registers, CPUID, MSRs, the run loop and vendor-neutral exit handling. */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/msr-index.h>
+#include <asm/processor-flags.h>
+#include <asm/trapnr.h>
+
+#include "hvx.h"
+
+/* Guest-writable bits of CR4 and EFER; anything else is EINVAL / #GP. */
+#define HVX_CR4_VALID	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | \
+			 X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | \
+			 X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
+			 X86_CR4_UMIP | X86_CR4_FSGSBASE | X86_CR4_PCIDE | \
+			 X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP)
+#define HVX_EFER_VALID	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+
+#define HVX_APIC_BASE_DEFAULT	(0xfee00000ull | MSR_IA32_APICBASE_ENABLE)
+
+static void hvx_skip_insn(struct hvx_vcpu *vcpu, u8 len)
+{
+	vcpu->rip += len;
+	vcpu->rflags &= ~X86_EFLAGS_RF;
+}
+
+static void hvx_inject_gp(struct hvx_vcpu *vcpu)
+{
+	hvx_ops->inject_exception(vcpu, X86_TRAP_GP, true, 0);
+}
+
+/* ---- MSRs ------------------------------------------------------------ */
+
+static int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
+{
+	int ret = hvx_ops->get_msr(vcpu, index, data);
+
+	if (ret != -ENOENT)
+		return ret;
+	switch (index) {
+	case MSR_IA32_APICBASE:
+		*data = vcpu->msr_apic_base;
+		return 0;
+	case MSR_MTRRcap:
+		*data = 0;	/* no MTRRs: guests keep write-back */
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+static int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data)
+{
+	int ret;
+
+	if (index == MSR_EFER && (data & ~(u64)HVX_EFER_VALID))
+		return -EINVAL;
+	ret = hvx_ops->set_msr(vcpu, index, data);
+	if (ret != -ENOENT)
+		return ret;
+	switch (index) {
+	case MSR_IA32_APICBASE:
+		/* Only the base and the enable bit (x2APIC is not offered). */
+		if (data & ~(0xffffff000ull | MSR_IA32_APICBASE_ENABLE |
+			     MSR_IA32_APICBASE_BSP))
+			return -EINVAL;
+		vcpu->msr_apic_base = data;
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+/* ---- exits ----------------------------------------------------------- */
+
+static void hvx_handle_cpuid(struct hvx_vcpu *vcpu)
+{
+	u32 fn = vcpu->regs[HVX_RAX], idx = vcpu->regs[HVX_RCX];
+	const struct hvx_cpuid_entry *e = NULL;
+	u32 i;
+
+	for (i = 0; i < vcpu->cpuid_nent; i++) {
+		const struct hvx_cpuid_entry *c = &vcpu->cpuid[i];
+
+		if (c->function == fn &&
+		    (!(c->flags & HVX_CPUID_FLAG_SIGNIFICANT_INDEX) || c->index == idx)) {
+			e = c;
+			break;
+		}
+	}
+	vcpu->regs[HVX_RAX] = e ? e->eax : 0;
+	vcpu->regs[HVX_RBX] = e ? e->ebx : 0;
+	vcpu->regs[HVX_RCX] = e ? e->ecx : 0;
+	vcpu->regs[HVX_RDX] = e ? e->edx : 0;
+	hvx_skip_insn(vcpu, vcpu->exit.insn_len);
+}
+
+static int hvx_handle_msr(struct hvx_vcpu *vcpu, bool write)
+{
+	u32 index = vcpu->regs[HVX_RCX];
+	u64 data = (vcpu->regs[HVX_RDX] << 32) | (u32)vcpu->regs[HVX_RAX];
+	struct hvx_run *run = vcpu->run;
+	int ret;
+
+	ret = write ? hvx_set_msr(vcpu, index, data) : hvx_get_msr(vcpu, index, &data);
+	if (!ret) {
+		if (!write) {
+			vcpu->regs[HVX_RAX] = (u32)data;
+			vcpu->regs[HVX_RDX] = data >> 32;
+		}
+		hvx_skip_insn(vcpu, vcpu->exit.insn_len);
+		return 1;
+	}
+	if (ret != -ENOENT || READ_ONCE(vcpu->vm->msr_policy) == HVX_MSR_POLICY_GP) {
+		hvx_inject_gp(vcpu);
+		return 1;
+	}
+	run->exit_reason = HVX_EXIT_MSR;
+	run->msr.index = index;
+	run->msr.is_write = write;
+	run->msr.error = 0;
+	run->msr.data = write ? data : 0;
+	vcpu->pending = write ? HVX_PENDING_WRMSR : HVX_PENDING_RDMSR;
+	vcpu->pending_len = vcpu->exit.insn_len;
+	return 0;
+}
+
+/* Guest linear address of a string I/O operand: DS:RSI for OUTS, ES:RDI for INS. */
+static int hvx_string_io_gpa(struct hvx_vcpu *vcpu, const struct hvx_sregs *sregs,
+			     u64 *gpa, u32 *room)
+{
+	bool in = vcpu->exit.io.in;
+	u64 mask = vcpu->exit.io.addr_size == 8 ? ~0ull :
+		   vcpu->exit.io.addr_size == 4 ? 0xffffffffull : 0xffffull;
+	u64 off = vcpu->regs[in ? HVX_RDI : HVX_RSI] & mask;
+	u64 gva = (in ? sregs->es.base : sregs->ds.base) + off;
+	int ret = hvx_gva_to_gpa(vcpu, sregs, gva, in, gpa);
+
+	*room = PAGE_SIZE - offset_in_page(*gpa);
+	return ret;
+}
+
+static void hvx_internal_error(struct hvx_vcpu *vcpu, u32 suberror)
+{
+	struct hvx_run *run = vcpu->run;
+
+	run->exit_reason = HVX_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = 4;
+	run->internal.data[0] = vcpu->exit.hw_code;
+	run->internal.data[1] = vcpu->exit.info1;
+	run->internal.data[2] = vcpu->exit.info2;
+	run->internal.data[3] = vcpu->rip;
+}
+
+/*
+ * Port I/O always goes to userspace.  String forms move at most one page
+ * of data and never cross a guest page per exit; a REP that is not done
+ * re-executes the instruction and exits again.
+ */
+static int hvx_handle_io(struct hvx_vcpu *vcpu)
+{
+	struct hvx_run *run = vcpu->run;
+	void *data = page_address(vcpu->io_page);
+	u8 size = vcpu->exit.io.size;
+	struct hvx_sregs sregs;
+	u64 count = 1, gpa, mask;
+	u32 room;
+	int ret;
+
+	run->exit_reason = HVX_EXIT_IO;
+	run->io.direction = vcpu->exit.io.in ? HVX_IO_IN : HVX_IO_OUT;
+	run->io.size = size;
+	run->io.port = vcpu->exit.io.port;
+	run->io.data_offset = HVX_RUN_IO_DATA_OFFSET;
+	run->io.count = 1;
+
+	if (!vcpu->exit.io.string) {
+		if (vcpu->exit.io.in) {
+			vcpu->pending = HVX_PENDING_IO_IN;
+			vcpu->pending_len = vcpu->exit.insn_len;
+		} else {
+			memcpy(data, &vcpu->regs[HVX_RAX], size);
+			hvx_skip_insn(vcpu, vcpu->exit.insn_len);
+		}
+		return 0;
+	}
+
+	mask = vcpu->exit.io.addr_size == 8 ? ~0ull :
+	       vcpu->exit.io.addr_size == 4 ? 0xffffffffull : 0xffffull;
+	if (vcpu->exit.io.rep) {
+		count = vcpu->regs[HVX_RCX] & mask;
+		if (!count) {
+			hvx_skip_insn(vcpu, vcpu->exit.insn_len);
+			return 1;
+		}
+	}
+	hvx_ops->get_sregs(vcpu, &sregs);
+	ret = hvx_string_io_gpa(vcpu, &sregs, &gpa, &room);
+	if (ret) {
+		hvx_internal_error(vcpu, HVX_INTERNAL_EMULATION);
+		return 0;
+	}
+	/* Backwards (DF=1) or unaligned at a page edge: one element. */
+	if ((vcpu->rflags & X86_EFLAGS_DF) || room < size)
+		count = 1;
+	else
+		count = min_t(u64, count, room / size);
+	run->io.count = count;
+	vcpu->io_count = count;
+	vcpu->io_gpa = gpa;
+	if (vcpu->exit.io.in) {
+		vcpu->pending = HVX_PENDING_IO_IN;
+		vcpu->pending_len = vcpu->exit.insn_len;
+		return 0;
+	}
+	if (hvx_read_guest(vcpu->vm, gpa, data, count * size)) {
+		hvx_internal_error(vcpu, HVX_INTERNAL_EMULATION);
+		return 0;
+	}
+	vcpu->pending = HVX_PENDING_IO_OUT;
+	vcpu->pending_len = vcpu->exit.insn_len;
+	return 0;
+}
+
+/* Advance RSI/RDI and RCX past a completed string I/O chunk. */
+static void hvx_finish_string_io(struct hvx_vcpu *vcpu)
+{
+	u64 mask = vcpu->exit.io.addr_size == 8 ? ~0ull :
+		   vcpu->exit.io.addr_size == 4 ? 0xffffffffull : 0xffffull;
+	u64 bytes = (u64)vcpu->io_count * vcpu->exit.io.size;
+	enum hvx_reg idx = vcpu->exit.io.in ? HVX_RDI : HVX_RSI;
+	u64 val = vcpu->regs[idx];
+
+	val = (vcpu->rflags & X86_EFLAGS_DF) ? val - bytes : val + bytes;
+	vcpu->regs[idx] = (vcpu->regs[idx] & ~mask) | (val & mask);
+	if (vcpu->exit.io.rep) {
+		u64 rcx = (vcpu->regs[HVX_RCX] & mask) - vcpu->io_count;
+
+		vcpu->regs[HVX_RCX] = (vcpu->regs[HVX_RCX] & ~mask) | (rcx & mask);
+		if (rcx & mask)
+			return;	/* re-execute for the rest */
+	}
+	hvx_skip_insn(vcpu, vcpu->pending_len);
+}
+
+static int hvx_handle_tdp_fault(struct hvx_vcpu *vcpu)
+{
+	struct hvx_vm *vm = vcpu->vm;
+	u64 gpa = vcpu->exit.gpa;
+	struct hvx_region *region = hvx_find_region(vm, gpa);
+	bool readonly;
+	struct page *page;
+	int ret;
+
+	if (region) {
+		readonly = region->flags & HVX_MEM_READONLY;
+		if (!(readonly && vcpu->exit.write)) {
+			page = hvx_region_page(vm, region, gpa);
+			if (IS_ERR(page))
+				return PTR_ERR(page);
+			ret = tdp_map(vm, gpa & PAGE_MASK, page, !readonly);
+			if (ret)
+				return ret;
+			atomic64_inc(&vm->tdp_faults);
+			return 1;
+		}
+	}
+	atomic64_inc(&vm->mmio_exits);
+	return hvx_emulate_mmio(vcpu, gpa, vcpu->exit.write);
+}
+
+/* >0: keep running; 0: exit to userspace (run filled in); <0: error. */
+static int hvx_handle_exit(struct hvx_vcpu *vcpu)
+{
+	struct hvx_run *run = vcpu->run;
+	struct hvx_exit *x = &vcpu->exit;
+
+	switch (x->kind) {
+	case HVX_X_NONE:
+		return 1;
+	case HVX_X_CPUID:
+		hvx_handle_cpuid(vcpu);
+		return 1;
+	case HVX_X_RDMSR:
+		return hvx_handle_msr(vcpu, false);
+	case HVX_X_WRMSR:
+		return hvx_handle_msr(vcpu, true);
+	case HVX_X_IO:
+		return hvx_handle_io(vcpu);
+	case HVX_X_TDP_FAULT:
+		return hvx_handle_tdp_fault(vcpu);
+	case HVX_X_HLT:
+		hvx_skip_insn(vcpu, x->insn_len);
+		run->exit_reason = HVX_EXIT_HLT;
+		return 0;
+	case HVX_X_HYPERCALL:
+		run->exit_reason = HVX_EXIT_HYPERCALL;
+		run->hypercall.nr = vcpu->regs[HVX_RAX];
+		run->hypercall.args[0] = vcpu->regs[HVX_RBX];
+		run->hypercall.args[1] = vcpu->regs[HVX_RCX];
+		run->hypercall.args[2] = vcpu->regs[HVX_RDX];
+		run->hypercall.args[3] = vcpu->regs[HVX_RSI];
+		run->hypercall.ret = 0;
+		vcpu->pending = HVX_PENDING_HYPERCALL;
+		vcpu->pending_len = x->insn_len;
+		return 0;
+	case HVX_X_SHUTDOWN:
+		run->exit_reason = HVX_EXIT_SHUTDOWN;
+		return 0;
+	case HVX_X_FAIL_ENTRY:
+	case HVX_X_UNHANDLED:
+		run->exit_reason = x->kind == HVX_X_FAIL_ENTRY ?
+				   HVX_EXIT_FAIL_ENTRY : HVX_EXIT_UNKNOWN;
+		run->hw.exit_code = x->hw_code;
+		run->hw.info1 = x->info1;
+		run->hw.info2 = x->info2;
+		run->hw.vm_instruction_error = 0;
+		return 0;
+	}
+	hvx_internal_error(vcpu, HVX_INTERNAL_UNHANDLED);
+	return 0;
+}
+
+/* Finish the exit userspace has just handled, with what it left in run. */
+static int hvx_complete_pending(struct hvx_vcpu *vcpu)
+{
+	struct hvx_run *run = vcpu->run;
+	void *data = page_address(vcpu->io_page);
+	enum hvx_pending pending = vcpu->pending;
+	int ret = 0;
+
+	vcpu->pending = HVX_PENDING_NONE;
+	switch (pending) {
+	case HVX_PENDING_NONE:
+		break;
+	case HVX_PENDING_IO_IN:
+		if (vcpu->exit.io.string) {
+			ret = hvx_write_guest(vcpu->vm, vcpu->io_gpa, data,
+					      vcpu->io_count * vcpu->exit.io.size);
+			if (!ret)
+				hvx_finish_string_io(vcpu);
+			break;
+		}
+		if (vcpu->exit.io.size == 4)
+			vcpu->regs[HVX_RAX] = *(u32 *)data;
+		else
+			memcpy(&vcpu->regs[HVX_RAX], data, vcpu->exit.io.size);
+		hvx_skip_insn(vcpu, vcpu->pending_len);
+		break;
+	case HVX_PENDING_IO_OUT:
+		hvx_finish_string_io(vcpu);
+		break;
+	case HVX_PENDING_MMIO_READ:
+		ret = hvx_complete_mmio_read(vcpu);
+		break;
+	case HVX_PENDING_RDMSR:
+	case HVX_PENDING_WRMSR:
+		if (READ_ONCE(run->msr.error)) {
+			hvx_inject_gp(vcpu);
+			break;
+		}
+		if (pending == HVX_PENDING_RDMSR) {
+			u64 val = READ_ONCE(run->msr.data);
+
+			vcpu->regs[HVX_RAX] = (u32)val;
+			vcpu->regs[HVX_RDX] = val >> 32;
+		}
+		hvx_skip_insn(vcpu, vcpu->pending_len);
+		break;
+	case HVX_PENDING_HYPERCALL:
+		vcpu->regs[HVX_RAX] = READ_ONCE(run->hypercall.ret);
+		hvx_skip_insn(vcpu, vcpu->pending_len);
+		break;
+	}
+	return ret;
+}
+
+static int hvx_vcpu_run(struct hvx_vcpu *vcpu)
+{
+	struct hvx_run *run = vcpu->run;
+	int ret;
+
+	if (!READ_ONCE(vcpu->vm->nr_regions))
+		return -ENOEXEC;
+	ret = hvx_complete_pending(vcpu);
+	if (ret)
+		return ret;
+
+	for (;;) {
+		if (READ_ONCE(run->immediate_exit) || signal_pending(current)) {
+			run->exit_reason = HVX_EXIT_INTR;
+			return -EINTR;
+		}
+		cond_resched();
+		ret = hvx_ops->vcpu_enter(vcpu);
+		if (ret)
+			return ret;
+		ret = hvx_handle_exit(vcpu);
+		if (ret <= 0)
+			return ret;
+	}
+}
+
+/* ---- register ioctls -------------------------------------------------- */
+
+static void hvx_get_regs(struct hvx_vcpu *vcpu, struct hvx_regs *r)
+{
+	const u64 *g = vcpu->regs;
+
+	*r = (struct hvx_regs) {
+		.rax = g[HVX_RAX], .rbx = g[HVX_RBX], .rcx = g[HVX_RCX],
+		.rdx = g[HVX_RDX], .rsi = g[HVX_RSI], .rdi = g[HVX_RDI],
+		.rsp = g[HVX_RSP], .rbp = g[HVX_RBP],
+		.r8 = g[HVX_R8], .r9 = g[HVX_R9], .r10 = g[HVX_R10],
+		.r11 = g[HVX_R11], .r12 = g[HVX_R12], .r13 = g[HVX_R13],
+		.r14 = g[HVX_R14], .r15 = g[HVX_R15],
+		.rip = vcpu->rip, .rflags = vcpu->rflags,
+	};
+}
+
+static void hvx_set_regs(struct hvx_vcpu *vcpu, const struct hvx_regs *r)
+{
+	u64 *g = vcpu->regs;
+
+	g[HVX_RAX] = r->rax; g[HVX_RBX] = r->rbx; g[HVX_RCX] = r->rcx;
+	g[HVX_RDX] = r->rdx; g[HVX_RSI] = r->rsi; g[HVX_RDI] = r->rdi;
+	g[HVX_RSP] = r->rsp; g[HVX_RBP] = r->rbp;
+	g[HVX_R8] = r->r8; g[HVX_R9] = r->r9; g[HVX_R10] = r->r10;
+	g[HVX_R11] = r->r11; g[HVX_R12] = r->r12; g[HVX_R13] = r->r13;
+	g[HVX_R14] = r->r14; g[HVX_R15] = r->r15;
+	vcpu->rip = r->rip;
+	/* Bit 1 always reads as 1; reserved bits are dropped. */
+	vcpu->rflags = (r->rflags & 0x3f7fd7) | X86_EFLAGS_FIXED;
+}
+
+/* What the hardware would refuse to enter with is refused here. */
+static int hvx_check_sregs(const struct hvx_sregs *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->reserved); i++)
+		if (s->reserved[i])
+			return -EINVAL;
+	if ((s->cr0 >> 32) || ((s->cr0 & X86_CR0_PG) && !(s->cr0 & X86_CR0_PE)) ||
+	    ((s->cr0 & X86_CR0_NW) && !(s->cr0 & X86_CR0_CD)))
+		return -EINVAL;
+	if (s->cr4 & ~(u64)HVX_CR4_VALID)
+		return -EINVAL;
+	if (s->efer & ~(u64)HVX_EFER_VALID)
+		return -EINVAL;
+	if ((s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG) && !(s->cr4 & X86_CR4_PAE))
+		return -EINVAL;
+	if (s->cr8 > 15)
+		return -EINVAL;
+	return 0;
+}
+
+static long hvx_set_sregs_ioctl(struct hvx_vcpu *vcpu, void __user *argp)
+{
+	struct hvx_sregs s;
+	int ret;
+
+	if (copy_from_user(&s, argp, sizeof(s)))
+		return -EFAULT;
+	ret = hvx_check_sregs(&s);
+	if (ret)
+		return ret;
+	/* EFER.LMA follows from LME and paging; it is not the VMM's to set. */
+	s.efer &= ~(u64)EFER_LMA;
+	if ((s.efer & EFER_LME) && (s.cr0 & X86_CR0_PG))
+		s.efer |= EFER_LMA;
+	vcpu->msr_apic_base = s.apic_base;
+	hvx_ops->set_sregs(vcpu, &s);
+	return 0;
+}
+
+static long hvx_set_cpuid(struct hvx_vcpu *vcpu, struct hvx_cpuid __user *argp)
+{
+	struct hvx_cpuid_entry *entries;
+	struct hvx_cpuid hdr;
+	u32 i;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.padding)
+		return -EINVAL;
+	if (hdr.nent > HVX_MAX_CPUID_ENTRIES)
+		return -E2BIG;
+	entries = memdup_user(argp->entries, sizeof(*entries) * hdr.nent);
+	if (IS_ERR(entries))
+		return PTR_ERR(entries);
+	for (i = 0; i < hdr.nent; i++) {
+		if ((entries[i].flags & ~HVX_CPUID_FLAG_SIGNIFICANT_INDEX) ||
+		    entries[i].reserved[0] || entries[i].reserved[1] ||
+		    entries[i].reserved[2]) {
+			kfree(entries);
+			return -EINVAL;
+		}
+	}
+	kfree(vcpu->cpuid);
+	vcpu->cpuid = entries;
+	vcpu->cpuid_nent = hdr.nent;
+	return 0;
+}
+
+static long hvx_msrs_ioctl(struct hvx_vcpu *vcpu, struct hvx_msrs __user *argp,
+			   bool set)
+{
+	struct hvx_msr_entry e;
+	struct hvx_msrs hdr;
+	u32 i;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.padding)
+		return -EINVAL;
+	if (hdr.nmsrs > HVX_MAX_MSR_ENTRIES)
+		return -E2BIG;
+	for (i = 0; i < hdr.nmsrs; i++) {
+		if (copy_from_user(&e, &argp->entries[i], sizeof(e)))
+			return -EFAULT;
+		if (e.reserved)
+			return -EINVAL;
+		if (set) {
+			if (hvx_set_msr(vcpu, e.index, e.data))
+				break;
+		} else {
+			if (hvx_get_msr(vcpu, e.index, &e.data))
+				break;
+			if (copy_to_user(&argp->entries[i], &e, sizeof(e)))
+				return -EFAULT;
+		}
+	}
+	return i;
+}
+
+static long hvx_vcpu_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = file->private_data;
+	void __user *argp = (void __user *)arg;
+	struct hvx_sregs sregs;
+	struct hvx_regs regs;
+	long ret;
+
+	/* Another thread in HVX_RUN must not be waited for forever. */
+	if (!mutex_trylock(&vcpu->mutex))
+		return -EBUSY;
+
+	switch (cmd) {
+	case HVX_RUN:
+		ret = arg ? -EINVAL : hvx_vcpu_run(vcpu);
+		break;
+	case HVX_GET_REGS:
+		hvx_get_regs(vcpu, &regs);
+		ret = copy_to_user(argp, &regs, sizeof(regs)) ? -EFAULT : 0;
+		break;
+	case HVX_SET_REGS:
+		ret = -EFAULT;
+		if (!copy_from_user(&regs, argp, sizeof(regs))) {
+			hvx_set_regs(vcpu, &regs);
+			ret = 0;
+		}
+		break;
+	case HVX_GET_SREGS:
+		memset(&sregs, 0, sizeof(sregs));
+		hvx_ops->get_sregs(vcpu, &sregs);
+		sregs.apic_base = vcpu->msr_apic_base;
+		ret = copy_to_user(argp, &sregs, sizeof(sregs)) ? -EFAULT : 0;
+		break;
+	case HVX_SET_SREGS:
+		ret = hvx_set_sregs_ioctl(vcpu, argp);
+		break;
+	case HVX_SET_CPUID:
+		ret = hvx_set_cpuid(vcpu, argp);
+		break;
+	case HVX_GET_MSRS:
+		ret = hvx_msrs_ioctl(vcpu, argp, false);
+		break;
+	case HVX_SET_MSRS:
+		ret = hvx_msrs_ioctl(vcpu, argp, true);
+		break;
+	default:
+		ret = -ENOTTY;
+	}
+	mutex_unlock(&vcpu->mutex);
+	return ret;
+}
+
+static vm_fault_t hvx_vcpu_fault(struct vm_fault *vmf)
+{
+	struct hvx_vcpu *vcpu = vmf->vma->vm_file->private_data;
+	struct page *page;
+
+	if (vmf->pgoff == 0)
+		page = virt_to_page(vcpu->run);
+	else if (vmf->pgoff == HVX_RUN_IO_DATA_OFFSET / PAGE_SIZE)
+		page = vcpu->io_page;
+	else
+		return VM_FAULT_SIGBUS;
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct hvx_vcpu_vm_ops = {
+	.fault = hvx_vcpu_fault,
+};
+
+static int hvx_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if (vma->vm_pgoff ||
+	    vma->vm_end - vma->vm_start > HVX_RUN_MMAP_SIZE)
+		return -EINVAL;
+	vma->vm_flags |= VM_DONTEXPAND;
+	vma->vm_ops = &hvx_vcpu_vm_ops;
+	return 0;
+}
+
+static void hvx_vcpu_destroy(struct hvx_vcpu *vcpu)
+{
+	if (vcpu->vendor)
+		hvx_ops->vcpu_free(vcpu);
+	if (vcpu->run)
+		free_page((unsigned long)vcpu->run);
+	if (vcpu->io_page)
+		__free_page(vcpu->io_page);
+	kfree(vcpu->cpuid);
+	kfree(vcpu);
+}
+
+static int hvx_vcpu_release(struct inode *inode, struct file *file)
+{
+	struct hvx_vcpu *vcpu = file->private_data;
+	struct hvx_vm *vm = vcpu->vm;
+
+	mutex_lock(&vm->lock);
+	vm->vcpus[vcpu->id] = NULL;
+	vm->nr_vcpus--;
+	mutex_unlock(&vm->lock);
+	hvx_vcpu_destroy(vcpu);
+	fput(vm->file);
+	return 0;
+}
+
+static const struct file_operations hvx_vcpu_fops = {
+	.owner		= THIS_MODULE,
+	.release	= hvx_vcpu_release,
+	.unlocked_ioctl	= hvx_vcpu_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= hvx_vcpu_mmap,
+	.llseek		= noop_llseek,
+};
+
+int hvx_create_vcpu(struct hvx_vm *vm, unsigned long id)
+{
+	struct hvx_vcpu *vcpu;
+	struct file *file;
+	int fd, ret;
+
+	if (id >= HVX_MAX_VCPUS)
+		return -EINVAL;
+	if (!hvx_ops->vcpu_create)
+		return -EOPNOTSUPP;	/* this backend runs no guests yet */
+
+	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->vm = vm;
+	vcpu->id = id;
+	mutex_init(&vcpu->mutex);
+	vcpu->rip = 0xfff0;
+	vcpu->rflags = X86_EFLAGS_FIXED;
+	vcpu->msr_apic_base = HVX_APIC_BASE_DEFAULT |
+			      (id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	vcpu->io_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	ret = -ENOMEM;
+	if (!vcpu->run || !vcpu->io_page)
+		goto destroy;
+	ret = hvx_ops->vcpu_create(vcpu);
+	if (ret)
+		goto destroy;
+
+	mutex_lock(&vm->lock);
+	if (vm->vcpus[id]) {
+		ret = -EEXIST;
+		goto unlock;
+	}
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto unlock;
+	}
+	file = anon_inode_getfile("hvx-vcpu", &hvx_vcpu_fops, vcpu, O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		ret = PTR_ERR(file);
+		goto unlock;
+	}
+	get_file(vm->file);
+	vm->vcpus[id] = vcpu;
+	vm->nr_vcpus++;
+	mutex_unlock(&vm->lock);
+	fd_install(fd, file);
+	return fd;
+
+unlock:
+	mutex_unlock(&vm->lock);
+destroy:
+	hvx_vcpu_destroy(vcpu);
+	return ret;
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* guest_code.S - guest payloads for the selftests, copied to guest address 0x10000. */
+
+#define UCALL_PORT	0xf1
+#define UCALL_DONE	0x600d
+#define UCALL_SYNC	0x5111
+
+	.section .rodata.payloads, "a"
+
+#define PAYLOAD(name) .globl name##_start, name##_end; name##_start:
+#define END(name) name##_end:
+
+/* ---- 16-bit real mode ---- */
+	.code16
+PAYLOAD(real_io)
+	mov $0xbeef, %ax
+	out %ax, $0x10
+	in $0x11, %al
+	out %al, $0x12
+	hlt
+	mov $0x1234, %bx
+	mov %bx, 0x2000		/* DS base 0: to guest address 0x2000 */
+	mov 0x2000, %cx
+	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+END(real_io)
+
+/* ---- 32-bit protected mode, paging with 4 MiB pages ---- */
+	.code32
+PAYLOAD(prot32)
+	mov %cr0, %ebx
+	movl $0xa5a5a5a5, 0x20000
+	mov 0x20000, %edi
+	mov $0x40000000, %eax
+	cpuid
+	mov %ebx, %esi
+	mov %cr0, %ebx
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+END(prot32)
+
+/* ---- 64-bit long mode ---- */
+	.code64
+PAYLOAD(long64)
+	mov %cr0, %rbx
+	mov %cr4, %rcx
+	movabs $0x0123456789abcdef, %rax
+	mov %rax, 0x20000
+	mov 0x20000, %rdx
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+END(long64)
+
+PAYLOAD(cpuid64)
+	mov $0x40000000, %eax
+	xor %ecx, %ecx
+	cpuid
+	mov %eax, %esi
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	mov $0x8badf00d, %eax
+	cpuid
+	mov %eax, %esi
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+END(cpuid64)
+
+PAYLOAD(hypercall64)
+	mov $42, %rax
+	mov $1, %rbx
+	mov $2, %rcx
+	mov $3, %rdx
+	mov $4, %rsi
+	vmmcall
+	mov %rax, %rbx
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+END(hypercall64)
+
+PAYLOAD(msr64)
+	mov $0xc0000082, %ecx		/* LSTAR: kept in the kernel */
+	mov $0x11223344, %eax
+	mov $0xffff8000, %edx
+	wrmsr
+	xor %eax, %eax
+	xor %edx, %edx
+	rdmsr
+	mov %eax, %ebx
+	mov %edx, %esi
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	mov $0x40001234, %ecx		/* unknown: exits or #GPs by policy */
+	rdmsr
+	mov %eax, %ebx
+	mov %edx, %esi
+	mov $0x40001234, %ecx
+	mov $0x99, %eax
+	xor %edx, %edx
+	wrmsr
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+END(msr64)
+
+PAYLOAD(triple64)
+	sub $16, %rsp
+	movq $0, (%rsp)
+	movq $0, 8(%rsp)
+	lidt (%rsp)
+	ud2
+END(triple64)
+
+PAYLOAD(stringio64)
+	mov $0x20000, %rsi
+	mov $10000, %rcx
+	mov $0x20, %dx
+	rep outsb
+	mov %rsi, %rbx
+	mov %rcx, %r8
+	mov $0x24000, %rdi
+	mov $3000, %rcx
+	mov $0x22, %dx
+	rep insw
+	mov %rdi, %r9
+	mov %rcx, %r10
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+END(stringio64)
+
+PAYLOAD(mmio64)
+	mov $0xd0000000, %rbx
+	movl $0xdeadbeef, (%rbx)
+	movb $0x5a, 4(%rbx)
+	movabs $0x1122334455667788, %rax
+	mov %rax, 8(%rbx)
+	mov (%rbx), %ecx
+	movzbl 0x10(%rbx), %edx
+	mov 0x18(%rbx), %r9
+	mov 0x400000, %r10		/* read-only region: plain read */
+	movl $0x77, 0x400000		/* read-only region: write exits */
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+END(mmio64)
+
+PAYLOAD(loop64)
+1:	jmp 1b
+END(loop64)
+
+/* Counts in RBX and reports every step: registers must survive anything. */
+PAYLOAD(counter64)
+	xor %ebx, %ebx
+1:	inc %rbx
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	jmp 1b
+END(counter64)
+
+/* Writes one byte to each of RCX pages from RBX: first touches. */
+PAYLOAD(touch64)
+1:	movb $1, (%rbx)
+	add $4096, %rbx
+	dec %rcx
+	jnz 1b
+	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+END(touch64)
+
+/* Sums 64 KiB at 0x20000 into RBX; writes i*7 to 64 KiB at 0x40000. */
+PAYLOAD(sum64)
+	mov $0x20000, %rsi
+	mov $65536, %rcx
+	xor %ebx, %ebx
+1:	movzbl (%rsi), %eax
+	add %rax, %rbx
+	inc %rsi
+	dec %rcx
+	jnz 1b
+	mov $0x40000, %rdi
+	xor %ecx, %ecx
+2:	imul $7, %ecx, %eax
+	mov %al, (%rdi,%rcx)
+	inc %ecx
+	cmp $65536, %ecx
+	jne 2b
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+END(sum64)
+
+/* One CPUID exit per ucall round: the benchmark's unit of work. */
+PAYLOAD(bench_cpuid64)
+1:	mov %r8, %rcx
+2:	xor %eax, %eax
+	cpuid
+	dec %rcx
+	jnz 2b
+	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+	jmp 1b
+END(bench_cpuid64)
+
+	.section .note.GNU-stack, "", @progbits
