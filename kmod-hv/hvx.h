@@ -49,7 +49,7 @@ struct hvx_exit {
 	struct {
 		bool in, string, rep;
 		u8 size;	/* 1, 2, 4 */
-		u8 addr_size;	/* 2, 4, 8 (string forms) */
+		u8 addr_size;	/* 2, 4, 8 (string forms; set by the core) */
 		u16 port;
 	} io;
 };

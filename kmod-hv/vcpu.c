@@ -192,6 +192,14 @@ static int hvx_handle_io(struct hvx_vcpu *vcpu)
 		return 0;
 	}
 
+	/*
+	 * The address size comes from the code segment: QEMU's emulated SVM
+	 * reports EXITINFO1.ASIZE one bit off, so the field is not trusted.
+	 * (An 0x67 prefix on string I/O is not supported.)
+	 */
+	hvx_ops->get_sregs(vcpu, &sregs);
+	vcpu->exit.io.addr_size = ((sregs.efer & EFER_LMA) && sregs.cs.l) ? 8 :
+				  sregs.cs.db ? 4 : 2;
 	mask = vcpu->exit.io.addr_size == 8 ? ~0ull :
 	       vcpu->exit.io.addr_size == 4 ? 0xffffffffull : 0xffffull;
 	if (vcpu->exit.io.rep) {
@@ -201,7 +209,6 @@ static int hvx_handle_io(struct hvx_vcpu *vcpu)
 			return 1;
 		}
 	}
-	hvx_ops->get_sregs(vcpu, &sregs);
 	ret = hvx_string_io_gpa(vcpu, &sregs, &gpa, &room);
 	if (ret) {
 		hvx_internal_error(vcpu, HVX_INTERNAL_EMULATION);

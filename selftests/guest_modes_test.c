@@ -5,18 +5,6 @@
 #include "hvx_util.h"
 #include "lib/guest.h"
 
-static bool vcpus_supported(struct guest_vm *vm)
-{
-	struct guest_vcpu v;
-	int ret = guest_vcpu_create(vm, &v, 63);
-
-	if (ret == -EOPNOTSUPP)
-		return false;
-	if (!ret)
-		guest_vcpu_destroy(&v);
-	return true;
-}
-
 static void test_real_mode(void)
 {
 	struct guest_vm vm;
@@ -104,17 +92,7 @@ static void test_long64(void)
 
 int main(void)
 {
-	struct guest_vm vm;
-
-	if (guest_vm_create(&vm, GUEST_MEM_DEFAULT)) {
-		printf("TAP version 13\n1..0 # SKIP cannot create a VM\n");
-		return KSFT_SKIP;
-	}
-	if (!vcpus_supported(&vm)) {
-		printf("TAP version 13\n1..0 # SKIP this vendor backend runs no vCPUs yet\n");
-		return KSFT_SKIP;
-	}
-	guest_vm_destroy(&vm);
+	guest_require_vcpus();
 	ktap_plan(3);
 	test_real_mode();
 	test_prot32();

@@ -345,8 +345,6 @@ static void svm_decode_exit(struct hvx_vcpu *vcpu)
 		x->io.string = c->exit_info_1 & SVM_IOIO_STR_MASK;
 		x->io.rep = c->exit_info_1 & SVM_IOIO_REP_MASK;
 		x->io.size = (c->exit_info_1 & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
-		x->io.addr_size = ((c->exit_info_1 & SVM_IOIO_ASIZE_MASK) >>
-				   SVM_IOIO_ASIZE_SHIFT) * 2;
 		x->io.port = c->exit_info_1 >> 16;
 		/* EXITINFO2 is the address of the next instruction (APM 15.10.2). */
 		x->insn_len = c->exit_info_2 - rip_before;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "guest.h"
@@ -220,4 +221,25 @@ const char *guest_exit_name(uint32_t reason)
 	};
 
 	return reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "?";
+}
+
+void guest_require_vcpus(void)
+{
+	struct guest_vcpu v;
+	struct guest_vm vm;
+	int ret;
+
+	ret = guest_vm_create(&vm, GUEST_MEM_DEFAULT);
+	if (ret) {
+		printf("TAP version 13\n1..0 # SKIP cannot create a VM: %s\n", strerror(-ret));
+		exit(4);
+	}
+	ret = guest_vcpu_create(&vm, &v, 0);
+	if (ret == -EOPNOTSUPP) {
+		printf("TAP version 13\n1..0 # SKIP this vendor backend runs no vCPUs yet\n");
+		exit(4);
+	}
+	if (!ret)
+		guest_vcpu_destroy(&v);
+	guest_vm_destroy(&vm);
 }
