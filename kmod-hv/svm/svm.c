@@ -408,8 +408,15 @@ static int svm_vcpu_enter(struct hvx_vcpu *vcpu)
 	sd = this_cpu_ptr(&svm_cpu);
 	svm_pick_asid(svm, sd, cpu);
 
+	/*
+	 * With GIF clear, IF=1 lets nothing in on the host side, yet VMRUN
+	 * records it as the host IF, so a host interrupt exits the guest
+	 * (V_INTR_MASKING).  The interrupt is taken after STGI.
+	 */
 	asm volatile("clgi" ::: "memory");
+	raw_local_irq_enable();
 	svm_vmrun_asm(svm->vmcb_pa, vcpu->regs, page_to_phys(sd->host_save));
+	raw_local_irq_disable();
 	asm volatile("stgi" ::: "memory");
 
 	/* VMRUN leaves DR7 clobbered for the host: restore any breakpoints. */

@@ -26,13 +26,13 @@
 /*
  * void svm_vmrun_asm(u64 vmcb_pa, u64 *regs, u64 host_save_pa)
  *
- * Called with interrupts off and GIF clear.  RAX, RSP, RIP and RFLAGS
+ * Called with GIF clear and interrupts on (GIF=0 holds them pending, but
+ * the host IF that VMRUN records lets a host interrupt exit the guest).
+ * RAX, RSP, RIP and RFLAGS
  * of the guest live in the VMCB; the other GPRs in @regs.  VMRUN itself
  * saves and restores only part of the host (APM vol. 2, 15.5.1): the
  * segment, syscall and sysenter state that it leaves alone goes through
- * VMSAVE/VMLOAD into the per-CPU host save area.  Interrupts are enabled
- * (STI) around VMRUN so that a host interrupt exits the guest; GIF=0
- * keeps it pending until the caller's STGI.
+ * VMSAVE/VMLOAD into the per-CPU host save area.
  */
 SYM_FUNC_START(svm_vmrun_asm)
 	push %rbp
@@ -66,9 +66,7 @@ SYM_FUNC_START(svm_vmrun_asm)
 
 	mov (%rsp), %rax
 	vmload %rax
-	sti
 	vmrun %rax
-	cli
 	vmsave %rax
 
 	mov 16(%rsp), %rax

@@ -197,8 +197,24 @@ int guest_run_to_ucall(struct guest_vcpu *vcpu, struct hvx_regs *regs)
 		int reason = guest_run(vcpu);
 
 		if (reason != HVX_EXIT_IO) {
-			fprintf(stderr, "# unexpected exit %d (%s)\n", reason,
-				reason >= 0 ? guest_exit_name(reason) : strerror(-reason));
+			struct hvx_run *run = vcpu->run;
+
+			printf("# unexpected exit %d (%s)", reason,
+			       reason >= 0 ? guest_exit_name(reason) : strerror(-reason));
+			if (reason == HVX_EXIT_INTERNAL_ERROR)
+				printf(" suberror %u data 0x%llx 0x%llx 0x%llx 0x%llx",
+				       run->internal.suberror,
+				       (unsigned long long)run->internal.data[0],
+				       (unsigned long long)run->internal.data[1],
+				       (unsigned long long)run->internal.data[2],
+				       (unsigned long long)run->internal.data[3]);
+			if (reason == HVX_EXIT_UNKNOWN || reason == HVX_EXIT_FAIL_ENTRY)
+				printf(" code 0x%llx info 0x%llx 0x%llx",
+				       (unsigned long long)run->hw.exit_code,
+				       (unsigned long long)run->hw.info1,
+				       (unsigned long long)run->hw.info2);
+			printf("\n");
+			fflush(stdout);
 			return -1;
 		}
 		if (vcpu->run->io.direction == HVX_IO_IN) {
