@@ -269,15 +269,54 @@ static void test_mmio(void)
 	teardown(&vm, &v);
 }
 
+static void test_unsupported_mmio(void)
+{
+	struct guest_vm vm;
+	struct guest_vcpu v;
+
+	if (!setup(&vm, &v, PAYLOAD(mmio_bad64))) {
+		ktap_result(false, "unsupported_mmio_is_emulation_error");
+		return;
+	}
+	ktap_result(guest_run(&v) == HVX_EXIT_INTERNAL_ERROR &&
+		    v.run->internal.suberror == HVX_INTERNAL_EMULATION &&
+		    v.run->internal.data[0] == 0xd0000000,
+		    "unsupported_mmio_is_emulation_error");
+	teardown(&vm, &v);
+}
+
+/* State our checks let through but the CPU refuses: CS.L and CS.D both set. */
+static void test_failed_entry(void)
+{
+	struct guest_vm vm;
+	struct guest_vcpu v;
+	struct hvx_sregs s;
+	bool ok;
+
+	if (!setup(&vm, &v, PAYLOAD(long64))) {
+		ktap_result(false, "failed_entry_reports_hardware_reason");
+		return;
+	}
+	ok = !ioctl(v.fd, HVX_GET_SREGS, &s);
+	s.cs.db = 1;
+	ok = ok && !ioctl(v.fd, HVX_SET_SREGS, &s);
+	ok = ok && guest_run(&v) == HVX_EXIT_FAIL_ENTRY;
+	ktap_diag("failed entry: code 0x%llx", (unsigned long long)v.run->hw.exit_code);
+	ktap_result(ok, "failed_entry_reports_hardware_reason");
+	teardown(&vm, &v);
+}
+
 int main(void)
 {
 	guest_require_vcpus();
-	ktap_plan(10);
+	ktap_plan(12);
 	test_cpuid();
 	test_hypercall();
 	test_msrs();
 	test_triple_fault();
 	test_string_io();
 	test_mmio();
+	test_unsupported_mmio();
+	test_failed_entry();
 	return ktap_finish();
 }

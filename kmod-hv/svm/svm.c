@@ -318,6 +318,12 @@ static void svm_decode_exit(struct hvx_vcpu *vcpu)
 		c->event_inj_err = c->exit_int_info_err;
 	}
 
+	/* VMEXIT_INVALID is -1; emulators may fill only the low half. */
+	if (c->exit_code == (u32)SVM_EXIT_ERR) {
+		x->kind = HVX_X_FAIL_ENTRY;
+		return;
+	}
+
 	switch (code) {
 	case SVM_EXIT_INTR:
 	case SVM_EXIT_NMI:
@@ -370,9 +376,6 @@ static void svm_decode_exit(struct hvx_vcpu *vcpu)
 		/* Not offered to guests (no nested SVM, no XSAVE): #UD. */
 		c->event_inj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT | X86_TRAP_UD;
 		x->kind = HVX_X_NONE;
-		return;
-	case SVM_EXIT_ERR:
-		x->kind = HVX_X_FAIL_ENTRY;
 		return;
 	default:
 		x->kind = HVX_X_UNHANDLED;

@@ -155,6 +155,12 @@ PAYLOAD(mmio64)
 	out %eax, $UCALL_PORT
 END(mmio64)
 
+/* An MMIO access the decoder does not know: an emulation error. */
+PAYLOAD(mmio_bad64)
+	mov $0xd0000000, %rbx
+	add %eax, (%rbx)
+END(mmio_bad64)
+
 PAYLOAD(loop64)
 1:	jmp 1b
 END(loop64)
