@@ -4,6 +4,7 @@
 #   make            hvx.ko + hvx-info + selftests (W=1 and C=1 are passed to Kbuild)
 #   make run        boots the SVM test host (QEMU TCG), loads hvx.ko, shows what it found
 #   make check      everything: both test hosts (QEMU SVM, Bochs VMX) and a DKMS build
+#   make bench      hvx against Debian's KVM on the same guest workloads (SVM host)
 #   make install    installs hvx.ko and the udev rule for the running kernel
 
 # Debian's newest installed amd64 kernel: the test hosts boot it, hvx.ko is built for it.
@@ -37,6 +38,11 @@ run: deps
 	$(MAKE) initramfs
 	$(TESTHOST)/run-qemu.sh run-svm $(KVER) $(BUILD)/host.cpio.gz $(BUILD)/logs -mode run -smp 2
 
+# Same guest workloads on /dev/hvx and Debian's KVM, one boot, instruction clock.
+bench: deps
+	$(MAKE) initramfs
+	$(TESTHOST)/run-qemu.sh bench-svm $(KVER) $(BUILD)/host.cpio.gz $(BUILD)/logs -mode bench -icount -timeout 900
+
 check: deps
 	$(MAKE) W=1 initramfs
 	$(TESTHOST)/check.sh $(KVER) $(BUILD)
@@ -55,5 +61,5 @@ clean:
 	$(MAKE) -C selftests clean
 	rm -rf $(BUILD)
 
-.PHONY: all deps module tools selftests initramfs run check dkms-check install clean
+.PHONY: all deps module tools selftests initramfs run bench check dkms-check install clean
 .PHONY: $(BUILD)/host.cpio.gz

@@ -81,12 +81,12 @@ void guest_vcpu_destroy(struct guest_vcpu *vcpu)
 }
 
 /* Identity maps for 32-bit (4 MiB pages) and 4-level (2 MiB pages) paging. */
-static void guest_build_page_tables(struct guest_vm *vm)
+void guest_build_page_tables(uint8_t *mem)
 {
-	uint64_t *pml4 = (uint64_t *)(vm->mem + 0x1000);
-	uint64_t *pdpt = (uint64_t *)(vm->mem + 0x2000);
-	uint64_t *pd = (uint64_t *)(vm->mem + 0x3000);
-	uint32_t *pd32 = (uint32_t *)(vm->mem + 0x7000);
+	uint64_t *pml4 = (uint64_t *)(mem + 0x1000);
+	uint64_t *pdpt = (uint64_t *)(mem + 0x2000);
+	uint64_t *pd = (uint64_t *)(mem + 0x3000);
+	uint32_t *pd32 = (uint32_t *)(mem + 0x7000);
 	int i;
 
 	pml4[0] = 0x2000 | PTE_P | PTE_W;
@@ -126,7 +126,7 @@ int guest_set_mode(struct guest_vcpu *vcpu, enum guest_mode mode, uint64_t rip)
 	} else {
 		struct hvx_segment data = flat_seg(0x10, 3, false, true);
 
-		guest_build_page_tables(vcpu->vm);
+		guest_build_page_tables(vcpu->vm->mem);
 		s.ds = s.es = s.fs = s.gs = s.ss = data;
 		s.tr = (struct hvx_segment){ .limit = 0x67, .selector = 0x18,
 					     .type = 0xb, .present = 1 };

@@ -58,6 +58,8 @@ void guest_vcpu_destroy(struct guest_vcpu *vcpu);
 /* Put @p at GUEST_CODE and set the vCPU up in @mode to run it. */
 int guest_load(struct guest_vcpu *vcpu, enum guest_mode mode, struct payload p);
 int guest_set_mode(struct guest_vcpu *vcpu, enum guest_mode mode, uint64_t rip);
+/* The identity page tables of the layout above, into guest memory @mem. */
+void guest_build_page_tables(uint8_t *mem);
 
 /* HVX_RUN; returns the exit reason or -errno. */
 int guest_run(struct guest_vcpu *vcpu);

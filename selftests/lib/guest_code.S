@@ -209,14 +209,21 @@ END(sum64)
 
 /* One CPUID exit per ucall round: the benchmark's unit of work. */
 PAYLOAD(bench_cpuid64)
-1:	mov %r8, %rcx
+1:	mov %r8, %r9		/* CPUID clobbers RCX: count in R9 */
 2:	xor %eax, %eax
 	cpuid
-	dec %rcx
+	dec %r9
 	jnz 2b
 	mov $UCALL_DONE, %eax
 	out %eax, $UCALL_PORT
 	jmp 1b
 END(bench_cpuid64)
+
+/* One port-I/O exit to userspace per iteration. */
+PAYLOAD(bench_pio64)
+1:	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+	jmp 1b
+END(bench_pio64)
 
 	.section .note.GNU-stack, "", @progbits
