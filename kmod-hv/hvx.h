@@ -11,6 +11,9 @@
 #define HVX_MAX_VCPUS		64
 #define HVX_TDP_LEVELS		4
 
+struct file;
+struct file_operations;
+struct vm_area_struct;
 struct hvx_vm;
 struct hvx_vcpu;
 
@@ -183,6 +186,8 @@ unsigned int hvx_hw_nr_vms(void);
 
 /* vm.c */
 int hvx_create_vm(unsigned long flags);
+int hvx_anon_fd(const char *name, const struct file_operations *fops,
+		void *priv, struct file **filep);
 
 /* mem.c: guest RAM */
 int hvx_set_memory_region(struct hvx_vm *vm,

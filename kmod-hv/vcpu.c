@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vcpu.c - the vCPU fd: registers, CPUID, MSRs, the run loop and vendor-neutral exit handling. */
-#include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -23,6 +22,12 @@
 #define HVX_EFER_VALID	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 
 #define HVX_APIC_BASE_DEFAULT	(0xfee00000ull | MSR_IA32_APICBASE_ENABLE)
+
+/* Mask of the address bits a string instruction with @addr_size uses. */
+static u64 hvx_addr_mask(u8 addr_size)
+{
+	return addr_size == 8 ? ~0ull : addr_size == 4 ? 0xffffffffull : 0xffffull;
+}
 
 static void hvx_skip_insn(struct hvx_vcpu *vcpu, u8 len)
 {
@@ -136,9 +141,8 @@ static int hvx_string_io_gpa(struct hvx_vcpu *vcpu, const struct hvx_sregs *sreg
 			     u64 *gpa, u32 *room)
 {
 	bool in = vcpu->exit.io.in;
-	u64 mask = vcpu->exit.io.addr_size == 8 ? ~0ull :
-		   vcpu->exit.io.addr_size == 4 ? 0xffffffffull : 0xffffull;
-	u64 off = vcpu->regs[in ? HVX_RDI : HVX_RSI] & mask;
+	u64 off = vcpu->regs[in ? HVX_RDI : HVX_RSI] &
+		  hvx_addr_mask(vcpu->exit.io.addr_size);
 	u64 gva = (in ? sregs->es.base : sregs->ds.base) + off;
 	int ret = hvx_gva_to_gpa(vcpu, sregs, gva, in, gpa);
 
@@ -200,8 +204,7 @@ static int hvx_handle_io(struct hvx_vcpu *vcpu)
 	hvx_ops->get_sregs(vcpu, &sregs);
 	vcpu->exit.io.addr_size = ((sregs.efer & EFER_LMA) && sregs.cs.l) ? 8 :
 				  sregs.cs.db ? 4 : 2;
-	mask = vcpu->exit.io.addr_size == 8 ? ~0ull :
-	       vcpu->exit.io.addr_size == 4 ? 0xffffffffull : 0xffffull;
+	mask = hvx_addr_mask(vcpu->exit.io.addr_size);
 	if (vcpu->exit.io.rep) {
 		count = vcpu->regs[HVX_RCX] & mask;
 		if (!count) {
@@ -239,8 +242,7 @@ static int hvx_handle_io(struct hvx_vcpu *vcpu)
 /* Advance RSI/RDI and RCX past a completed string I/O chunk. */
 static void hvx_finish_string_io(struct hvx_vcpu *vcpu)
 {
-	u64 mask = vcpu->exit.io.addr_size == 8 ? ~0ull :
-		   vcpu->exit.io.addr_size == 4 ? 0xffffffffull : 0xffffull;
+	u64 mask = hvx_addr_mask(vcpu->exit.io.addr_size);
 	u64 bytes = (u64)vcpu->io_count * vcpu->exit.io.size;
 	enum hvx_reg idx = vcpu->exit.io.in ? HVX_RDI : HVX_RSI;
 	u64 val = vcpu->regs[idx];
@@ -465,6 +467,9 @@ static int hvx_check_sregs(const struct hvx_sregs *s)
 	if ((s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG) && !(s->cr4 & X86_CR4_PAE))
 		return -EINVAL;
 	if (s->cr8 > 15)
+		return -EINVAL;
+	if (s->apic_base & ~(0xffffff000ull | MSR_IA32_APICBASE_ENABLE |
+			     MSR_IA32_APICBASE_BSP))
 		return -EINVAL;
 	return 0;
 }
@@ -701,15 +706,9 @@ int hvx_create_vcpu(struct hvx_vm *vm, unsigned long id)
 		ret = -EEXIST;
 		goto unlock;
 	}
-	fd = get_unused_fd_flags(O_CLOEXEC);
+	fd = hvx_anon_fd("hvx-vcpu", &hvx_vcpu_fops, vcpu, &file);
 	if (fd < 0) {
 		ret = fd;
-		goto unlock;
-	}
-	file = anon_inode_getfile("hvx-vcpu", &hvx_vcpu_fops, vcpu, O_RDWR);
-	if (IS_ERR(file)) {
-		put_unused_fd(fd);
-		ret = PTR_ERR(file);
 		goto unlock;
 	}
 	get_file(vm->file);

@@ -70,6 +70,28 @@ static const struct file_operations hvx_vm_fops = {
 	.llseek		= noop_llseek,
 };
 
+/*
+ * A close-on-exec fd for a new anonymous file.  The caller installs it with
+ * fd_install() once nothing can fail, so userspace never sees a half-made
+ * object.
+ */
+int hvx_anon_fd(const char *name, const struct file_operations *fops,
+		void *priv, struct file **filep)
+{
+	struct file *file;
+	int fd = get_unused_fd_flags(O_CLOEXEC);
+
+	if (fd < 0)
+		return fd;
+	file = anon_inode_getfile(name, fops, priv, O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	*filep = file;
+	return fd;
+}
+
 int hvx_create_vm(unsigned long flags)
 {
 	struct hvx_vm *vm;
@@ -93,15 +115,9 @@ int hvx_create_vm(unsigned long flags)
 	if (ret)
 		goto free_vm;
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
+	fd = hvx_anon_fd("hvx-vm", &hvx_vm_fops, vm, &file);
 	if (fd < 0) {
 		ret = fd;
-		goto free_tdp;
-	}
-	file = anon_inode_getfile("hvx-vm", &hvx_vm_fops, vm, O_RDWR);
-	if (IS_ERR(file)) {
-		put_unused_fd(fd);
-		ret = PTR_ERR(file);
 		goto free_tdp;
 	}
 	vm->file = file;
