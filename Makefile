@@ -42,6 +42,7 @@ run: deps
 bench: deps
 	$(MAKE) initramfs
 	$(TESTHOST)/run-qemu.sh bench-svm $(KVER) $(BUILD)/host.cpio.gz $(BUILD)/logs -mode bench -icount -timeout 900
+	$(TESTHOST)/run-bochs.sh bench-vmx $(KVER) $(BUILD)/host.cpio.gz $(BUILD)/logs -mode bench -timeout 1200
 
 check: deps
 	$(MAKE) W=1 initramfs

@@ -39,6 +39,7 @@ enum hvx_exit_kind {
 	HVX_X_HLT,
 	HVX_X_HYPERCALL,
 	HVX_X_SHUTDOWN,
+	HVX_X_CR_ACCESS,	/* backend-specific: handle_cr_access */
 	HVX_X_FAIL_ENTRY,	/* hw_code, info1, info2 */
 	HVX_X_UNHANDLED,	/* hw_code, info1, info2 */
 };
@@ -47,6 +48,7 @@ struct hvx_exit {
 	enum hvx_exit_kind kind;
 	u8 insn_len;		/* length of the exiting instruction, 0 unknown */
 	u64 hw_code, info1, info2;
+	u64 vm_insn_error;	/* VMX: VM-instruction error of a failed entry */
 	u64 gpa;
 	bool write, fetch;
 	struct {
@@ -142,6 +144,9 @@ struct hvx_vcpu {
  * @vcpu_enter:	enter the guest once with the registers in the vCPU and
  *		describe the exit in vcpu->exit; called with preemption and
  *		interrupts enabled, in the vCPU thread.  0 or -errno.
+ * @handle_cr_access: a control-register access the backend intercepts
+ *		(VMX: CR0.NE and CR4.VMXE are owned by hvx); -errno if it
+ *		cannot emulate it.
  * @get_sregs, @set_sregs: special registers; @set_sregs has been checked
  *		by the core for what hardware would refuse.
  * @get_msr, @set_msr: MSRs the backend keeps in its own state;
@@ -161,6 +166,7 @@ struct hvx_vendor_ops {
 	int (*vcpu_create)(struct hvx_vcpu *vcpu);
 	void (*vcpu_free)(struct hvx_vcpu *vcpu);
 	int (*vcpu_enter)(struct hvx_vcpu *vcpu);
+	int (*handle_cr_access)(struct hvx_vcpu *vcpu);
 	void (*get_sregs)(struct hvx_vcpu *vcpu, struct hvx_sregs *sregs);
 	void (*set_sregs)(struct hvx_vcpu *vcpu, const struct hvx_sregs *sregs);
 	int (*get_msr)(struct hvx_vcpu *vcpu, u32 index, u64 *data);

@@ -323,6 +323,11 @@ static int hvx_handle_exit(struct hvx_vcpu *vcpu)
 	case HVX_X_SHUTDOWN:
 		run->exit_reason = HVX_EXIT_SHUTDOWN;
 		return 0;
+	case HVX_X_CR_ACCESS:
+		if (!hvx_ops->handle_cr_access(vcpu))
+			return 1;
+		hvx_internal_error(vcpu, HVX_INTERNAL_EMULATION);
+		return 0;
 	case HVX_X_FAIL_ENTRY:
 	case HVX_X_UNHANDLED:
 		run->exit_reason = x->kind == HVX_X_FAIL_ENTRY ?
@@ -330,7 +335,7 @@ static int hvx_handle_exit(struct hvx_vcpu *vcpu)
 		run->hw.exit_code = x->hw_code;
 		run->hw.info1 = x->info1;
 		run->hw.info2 = x->info2;
-		run->hw.vm_instruction_error = 0;
+		run->hw.vm_instruction_error = x->vm_insn_error;
 		return 0;
 	}
 	hvx_internal_error(vcpu, HVX_INTERNAL_UNHANDLED);

@@ -64,14 +64,14 @@ static void test_cpuid(void)
 	teardown(&vm, &v);
 }
 
-static void test_hypercall(void)
+static void test_hypercall(bool intel)
 {
 	struct guest_vm vm;
 	struct guest_vcpu v;
 	struct hvx_regs r;
 	bool ok;
 
-	if (!setup(&vm, &v, PAYLOAD(hypercall64))) {
+	if (!setup(&vm, &v, intel ? PAYLOAD(hypercall64_vmcall) : PAYLOAD(hypercall64))) {
 		ktap_result(false, "hypercall_exit_and_return_value");
 		return;
 	}
@@ -308,10 +308,16 @@ static void test_failed_entry(void)
 
 int main(void)
 {
+	struct hvx_caps caps;
+	int sys;
+
 	guest_require_vcpus();
+	sys = hvx_open_or_exit();
+	hvx_get_caps(sys, &caps);
+	close(sys);
 	ktap_plan(12);
 	test_cpuid();
-	test_hypercall();
+	test_hypercall(caps.vendor == HVX_VENDOR_INTEL_VMX);
 	test_msrs();
 	test_triple_fault();
 	test_string_io();

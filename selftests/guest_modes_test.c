@@ -20,7 +20,13 @@ static void test_real_mode(void)
 		return;
 	}
 	run = v.run;
-	ok = guest_run(&v) == HVX_EXIT_IO && run->io.direction == HVX_IO_OUT &&
+	ok = guest_run(&v) == HVX_EXIT_IO;
+	if (!ok)
+		ktap_diag("real mode: first exit %u (%s) hw 0x%llx 0x%llx", run->exit_reason,
+			  guest_exit_name(run->exit_reason),
+			  (unsigned long long)run->hw.exit_code,
+			  (unsigned long long)run->hw.info1);
+	ok = ok && run->io.direction == HVX_IO_OUT &&
 	     run->io.port == 0x10 && run->io.size == 2 && run->io.count == 1 &&
 	     guest_io_data32(&v) == 0xbeef;
 	ok = ok && guest_run(&v) == HVX_EXIT_IO && run->io.direction == HVX_IO_IN &&

@@ -118,8 +118,12 @@ int guest_set_mode(struct guest_vcpu *vcpu, enum guest_mode mode, uint64_t rip)
 		struct hvx_segment rs = { .limit = 0xffff, .type = 3, .present = 1, .s = 1 };
 
 		s.ds = s.es = s.fs = s.gs = s.ss = rs;
+		/* IP is 16 bits: CS carries the 64 KiB-aligned part of @rip. */
 		s.cs = rs;
 		s.cs.type = 0xb;
+		s.cs.base = rip & ~0xffffull;
+		s.cs.selector = s.cs.base >> 4;
+		rip &= 0xffff;
 		s.cr0 = 0x10;		/* ET; caches on */
 		s.cr4 = 0;
 		s.efer = 0;

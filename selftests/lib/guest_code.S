@@ -85,6 +85,21 @@ PAYLOAD(hypercall64)
 	out %eax, $UCALL_PORT
 END(hypercall64)
 
+/* The same with VMX's VMCALL: each vendor has its own instruction. */
+PAYLOAD(hypercall64_vmcall)
+	mov $42, %rax
+	mov $1, %rbx
+	mov $2, %rcx
+	mov $3, %rdx
+	mov $4, %rsi
+	vmcall
+	mov %rax, %rbx
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+END(hypercall64_vmcall)
+
 PAYLOAD(msr64)
 	mov $0xc0000082, %ecx		/* LSTAR: kept in the kernel */
 	mov $0x11223344, %eax

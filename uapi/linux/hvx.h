@@ -332,14 +332,18 @@ struct hvx_msrs {
  * @mmio:	HVX_EXIT_MMIO.  @len (1, 2, 4 or 8) bytes at @phys_addr;
  *		for a write @data holds them, for a read the VMM fills
  *		@data before the next HVX_RUN.
- * @hypercall:	HVX_EXIT_HYPERCALL.  @nr is RAX, @args are RBX, RCX,
+ * @hypercall:	HVX_EXIT_HYPERCALL (VMMCALL on SVM, VMCALL on VMX; the
+ *		other vendor's instruction raises #UD).  @nr is RAX, @args are RBX, RCX,
  *		RDX, RSI (KVM's convention); the VMM sets @ret, which becomes
  *		the guest's RAX on the next HVX_RUN.
  * @msr:	HVX_EXIT_MSR.  For a read the VMM sets @data; setting @error
  *		injects #GP instead.
  * @hw:		HVX_EXIT_UNKNOWN, HVX_EXIT_FAIL_ENTRY: the raw exit code
- *		(SVM VMEXIT code, VMX exit reason) and its qualifiers, and for
- *		a failed entry the VM-instruction error (VMX) or 0.
+ *		(SVM VMEXIT code; VMX exit reason, with bit 31 set for an
+ *		entry that failed on guest state, or ~0 when VMLAUNCH/VMRESUME
+ *		itself failed) and its qualifiers (@info1: EXITINFO1 or the exit
+ *		qualification), and for a failed VMLAUNCH/VMRESUME the
+ *		VM-instruction error number (VMX), otherwise 0.
  * @internal:	HVX_EXIT_INTERNAL_ERROR: HVX_INTERNAL_* and details.
  */
 struct hvx_run {
