@@ -49,6 +49,7 @@ step svm-smp1 "$here/run-qemu.sh" svm-smp1 "$kver" "$initrd" "$logs" -smp 1
 step svm-smp2 "$here/run-qemu.sh" svm-smp2 "$kver" "$initrd" "$logs" -smp 2
 step novirt "$here/run-qemu.sh" novirt "$kver" "$initrd" "$logs" -mode novirt -cpu EPYC,-svm
 step vmx "$here/run-bochs.sh" vmx "$kver" "$initrd" "$logs"
+step vmx-smp2 "$here/run-bochs.sh" vmx-smp2 "$kver" "$initrd" "$logs" -cpus 2
 step dkms plain dkms "$here/dkms-check.sh" "$kver"
 
 echo "== summary ($(($(date +%s) - start)) s, logs in $logs)"
