@@ -81,11 +81,15 @@ static void test_long64(void)
 
 	if (guest_vm_create(&vm, GUEST_MEM_DEFAULT) ||
 	    guest_vcpu_create(&vm, &v, 0) ||
-	    guest_load(&v, MODE_LONG, PAYLOAD(long64))) {
+	    guest_load(&v, MODE_LONG, PAYLOAD(long64)) ||
+	    ioctl(v.fd, HVX_GET_SREGS, &s)) {
 		ktap_result(false, "long_mode");
 		return;
 	}
-	ok = guest_run_to_ucall(&v, &r) == UCALL_SYNC &&
+	/* CR2 is the guest's own: what the VMM sets, the guest reads. */
+	s.cr2 = 0xfeedf00d000ull;
+	ok = !ioctl(v.fd, HVX_SET_SREGS, &s);
+	ok = ok && guest_run_to_ucall(&v, &r) == UCALL_SYNC && r.rsi == 0xfeedf00d000ull &&
 	     (r.rbx & 0x80000001) == 0x80000001 && (r.rcx & 0x20) &&
 	     r.rdx == 0x0123456789abcdefull &&
 	     *(uint64_t *)(vm.mem + 0x20000) == 0x0123456789abcdefull;

@@ -203,6 +203,7 @@ struct vmx_vcpu {
 	bool launched;		/* never true across vmx_vmcs_put(): VMCLEAR */
 	bool need_setup;
 	u64 cr0, cr4;		/* what the guest believes (the read shadows) */
+	u64 cr2;		/* not in the VMCS: switched around each entry */
 	/* MSRs VM entry and exit do not switch: swapped around each entry. */
 	u64 kernel_gs_base, star, lstar, cstar, sfmask;
 	u8 fpu[512] __aligned(16);
@@ -684,9 +685,13 @@ static int vmx_vcpu_enter(struct hvx_vcpu *vcpu)
 	vmcs_write(HOST_FS_SELECTOR, (fs & 7) ? 0 : fs);
 	vmcs_write(HOST_GS_SELECTOR, (gs & 7) ? 0 : gs);
 	vmx_swap_msrs(vmx, true);
+	/* Nothing here can fault between the CR2 switches: interrupts are off. */
+	if (read_cr2() != vmx->cr2)
+		write_cr2(vmx->cr2);
 
 	failed = vmx_vmenter_asm(vcpu->regs, vmx->launched);
 	vmx->launched = !failed;
+	vmx->cr2 = read_cr2();
 
 	vmx_swap_msrs(vmx, false);
 	loadsegment(ds, ds);
@@ -810,7 +815,7 @@ static void vmx_get_sregs(struct hvx_vcpu *vcpu, struct hvx_sregs *sr)
 	sr->efer = vmcs_read(GUEST_IA32_EFER);
 	vmx_vmcs_put(vmx);
 	preempt_enable();
-	sr->cr2 = 0;	/* VMX leaves CR2 alone; hvx does not switch it yet */
+	sr->cr2 = vmx->cr2;
 	sr->cr8 = 0;
 }
 
@@ -839,6 +844,7 @@ static void vmx_set_sregs(struct hvx_vcpu *vcpu, const struct hvx_sregs *sr)
 	vmcs_write(CR0_READ_SHADOW, sr->cr0);
 	vmcs_write(GUEST_CR0, vmx_guest_cr0(sr->cr0));
 	vmcs_write(GUEST_CR3, sr->cr3);
+	vmx->cr2 = sr->cr2;
 	vmx->cr4 = sr->cr4;
 	vmcs_write(CR4_READ_SHADOW, sr->cr4);
 	vmcs_write(GUEST_CR4, sr->cr4 | X86_CR4_VMXE);

@@ -46,6 +46,7 @@ END(prot32)
 PAYLOAD(long64)
 	mov %cr0, %rbx
 	mov %cr4, %rcx
+	mov %cr2, %rsi
 	movabs $0x0123456789abcdef, %rax
 	mov %rax, 0x20000
 	mov 0x20000, %rdx
