@@ -6,6 +6,7 @@
 #include <linux/uaccess.h>
 
 #include "hvx.h"
+#include "vmenter.h"
 
 unsigned int hvx_max_vms = 256;
 module_param_named(max_vms, hvx_max_vms, uint, 0444);
@@ -76,6 +77,9 @@ static int __init hvx_init(void)
 {
 	const char *why[ARRAY_SIZE(hvx_backends)];
 	int i, ret;
+
+	/* The world switches index hvx_vcpu.regs with these offsets. */
+	BUILD_BUG_ON(HVX_GPR_RSI != HVX_RSI * 8 || HVX_GPR_R15 != HVX_R15 * 8);
 
 	if (hvx_max_vms < 1 || hvx_max_vms > 65536) {
 		pr_err("hvx: max_vms=%u is out of range 1-65536\n", hvx_max_vms);

@@ -4,22 +4,7 @@
 #include <asm/asm.h>
 #include <asm/nospec-branch.h>
 
-/* Offsets of the guest GPRs in hvx_vcpu.regs (enum hvx_reg order). */
-#define GPR(n)	((n) * 8)
-#define R_RCX	GPR(1)
-#define R_RDX	GPR(2)
-#define R_RBX	GPR(3)
-#define R_RBP	GPR(5)
-#define R_RSI	GPR(6)
-#define R_RDI	GPR(7)
-#define R_R8	GPR(8)
-#define R_R9	GPR(9)
-#define R_R10	GPR(10)
-#define R_R11	GPR(11)
-#define R_R12	GPR(12)
-#define R_R13	GPR(13)
-#define R_R14	GPR(14)
-#define R_R15	GPR(15)
+#include "../vmenter.h"
 
 	.section .noinstr.text, "ax"
 
@@ -49,20 +34,7 @@ SYM_FUNC_START(svm_vmrun_asm)
 	vmsave %rax
 
 	mov %rsi, %rax
-	mov R_RCX(%rax), %rcx
-	mov R_RDX(%rax), %rdx
-	mov R_RBX(%rax), %rbx
-	mov R_RBP(%rax), %rbp
-	mov R_RDI(%rax), %rdi
-	mov R_R8(%rax), %r8
-	mov R_R9(%rax), %r9
-	mov R_R10(%rax), %r10
-	mov R_R11(%rax), %r11
-	mov R_R12(%rax), %r12
-	mov R_R13(%rax), %r13
-	mov R_R14(%rax), %r14
-	mov R_R15(%rax), %r15
-	mov R_RSI(%rax), %rsi
+	HVX_LOAD_GUEST_GPRS
 
 	mov (%rsp), %rax
 	vmload %rax
@@ -70,20 +42,7 @@ SYM_FUNC_START(svm_vmrun_asm)
 	vmsave %rax
 
 	mov 16(%rsp), %rax
-	mov %rcx, R_RCX(%rax)
-	mov %rdx, R_RDX(%rax)
-	mov %rbx, R_RBX(%rax)
-	mov %rbp, R_RBP(%rax)
-	mov %rsi, R_RSI(%rax)
-	mov %rdi, R_RDI(%rax)
-	mov %r8, R_R8(%rax)
-	mov %r9, R_R9(%rax)
-	mov %r10, R_R10(%rax)
-	mov %r11, R_R11(%rax)
-	mov %r12, R_R12(%rax)
-	mov %r13, R_R13(%rax)
-	mov %r14, R_R14(%rax)
-	mov %r15, R_R15(%rax)
+	HVX_SAVE_GUEST_GPRS
 
 	mov 8(%rsp), %rax
 	vmload %rax
@@ -91,15 +50,7 @@ SYM_FUNC_START(svm_vmrun_asm)
 	/* The guest may have trained the return stack: refill it. */
 	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
 
-	/* Leave no guest values in registers the caller may not clobber itself. */
-	xor %ecx, %ecx
-	xor %edx, %edx
-	xor %esi, %esi
-	xor %edi, %edi
-	xor %r8d, %r8d
-	xor %r9d, %r9d
-	xor %r10d, %r10d
-	xor %r11d, %r11d
+	HVX_SCRUB_GPRS
 
 	add $24, %rsp
 	pop %rbx

@@ -5,22 +5,7 @@
 #include <asm/nospec-branch.h>
 #include <asm/unwind_hints.h>
 
-#define GPR(n)	((n) * 8)
-#define R_RAX	GPR(0)
-#define R_RCX	GPR(1)
-#define R_RDX	GPR(2)
-#define R_RBX	GPR(3)
-#define R_RBP	GPR(5)
-#define R_RSI	GPR(6)
-#define R_RDI	GPR(7)
-#define R_R8	GPR(8)
-#define R_R9	GPR(9)
-#define R_R10	GPR(10)
-#define R_R11	GPR(11)
-#define R_R12	GPR(12)
-#define R_R13	GPR(13)
-#define R_R14	GPR(14)
-#define R_R15	GPR(15)
+#include "../vmenter.h"
 
 #define HOST_RSP_FIELD	0x6c14
 #define HOST_RIP_FIELD	0x6c16
@@ -54,21 +39,8 @@ SYM_FUNC_START(vmx_vmenter_asm)
 	/* ZF from this test picks VMRESUME or VMLAUNCH below. */
 	test %esi, %esi
 	mov %rdi, %rax
-	mov R_RCX(%rax), %rcx
-	mov R_RDX(%rax), %rdx
-	mov R_RBX(%rax), %rbx
-	mov R_RBP(%rax), %rbp
-	mov R_RSI(%rax), %rsi
-	mov R_RDI(%rax), %rdi
-	mov R_R8(%rax), %r8
-	mov R_R9(%rax), %r9
-	mov R_R10(%rax), %r10
-	mov R_R11(%rax), %r11
-	mov R_R12(%rax), %r12
-	mov R_R13(%rax), %r13
-	mov R_R14(%rax), %r14
-	mov R_R15(%rax), %r15
-	mov R_RAX(%rax), %rax
+	HVX_LOAD_GUEST_GPRS
+	mov HVX_GPR_RAX(%rax), %rax
 	/* The stack at the VM exit is the one here: tell objtool. */
 	UNWIND_HINT_SAVE
 	jnz 1f
@@ -85,35 +57,15 @@ SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
 	UNWIND_HINT_RESTORE
 	push %rax
 	mov 8(%rsp), %rax	/* regs */
-	pop R_RAX(%rax)
-	mov %rcx, R_RCX(%rax)
-	mov %rdx, R_RDX(%rax)
-	mov %rbx, R_RBX(%rax)
-	mov %rbp, R_RBP(%rax)
-	mov %rsi, R_RSI(%rax)
-	mov %rdi, R_RDI(%rax)
-	mov %r8, R_R8(%rax)
-	mov %r9, R_R9(%rax)
-	mov %r10, R_R10(%rax)
-	mov %r11, R_R11(%rax)
-	mov %r12, R_R12(%rax)
-	mov %r13, R_R13(%rax)
-	mov %r14, R_R14(%rax)
-	mov %r15, R_R15(%rax)
+	pop HVX_GPR_RAX(%rax)
+	HVX_SAVE_GUEST_GPRS
 	pop %rdi
 
 	/* The guest may have trained the return stack: refill it. */
 	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
 	xor %eax, %eax
 
-3:	xor %ecx, %ecx
-	xor %edx, %edx
-	xor %esi, %esi
-	xor %edi, %edi
-	xor %r8d, %r8d
-	xor %r9d, %r9d
-	xor %r10d, %r10d
-	xor %r11d, %r11d
+3:	HVX_SCRUB_GPRS
 	pop %rbx
 	pop %r12
 	pop %r13

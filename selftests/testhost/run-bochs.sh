@@ -16,6 +16,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 mkdir -p "$logdir"
 logdir=$(cd "$logdir" && pwd)
 work=$logdir/$name.d
@@ -54,10 +55,4 @@ echo "== $name: Bochs VMX ($cpus CPU, $mode), log $logdir/$name.log"
 rc=$?
 cp "$work/serial.txt" "$logdir/$name.log" 2>/dev/null || : >"$logdir/$name.log"
 [ $rc -eq 124 ] && echo "TIMEOUT after ${timeout}s" >>"$logdir/$name.log"
-if [ "$mode" = bench ]; then
-	tr -d '\r' <"$logdir/$name.log" | grep -E '^(bench|# ns)'
-	mode=run	# judged like run: a clean, finished log
-elif [ "$mode" = run ]; then
-	tr -d '\r' <"$logdir/$name.log" | sed -n '/HVX-HOST: /,/^HVX-DMESG-BEGIN/p' | sed '$d; s/.*HVX-HOST: /HVX-HOST: /'
-fi
-awk -v host="$name" -v mode="$mode" -f "$here/ktap-summary.awk" "$logdir/$name.log"
+finish_host "$name" "$mode" "$logdir/$name.log"

@@ -22,6 +22,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 mkdir -p "$logdir"
 log=$logdir/$name.log
 
@@ -32,10 +33,4 @@ timeout "$timeout" qemu-system-x86_64 -M q35 -accel tcg$accel -cpu "$cpu" -smp "
 	-append "console=ttyS0 quiet panic=-1 hvxtest=$mode$tests" </dev/null >"$log" 2>&1
 rc=$?
 [ $rc -eq 124 ] && echo "TIMEOUT after ${timeout}s" >>"$log"
-if [ "$mode" = bench ]; then
-	tr -d '\r' <"$log" | grep -E '^(bench|# ns)'
-	mode=run	# judged like run: a clean, finished log
-elif [ "$mode" = run ]; then
-	tr -d '\r' <"$log" | sed -n '/HVX-HOST: /,/^HVX-DMESG-BEGIN/p' | sed '$d; s/.*HVX-HOST: /HVX-HOST: /'
-fi
-awk -v host="$name" -v mode="$mode" -f "$here/ktap-summary.awk" "$log"
+finish_host "$name" "$mode" "$log"
