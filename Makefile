@@ -4,7 +4,7 @@
 #   make            hvx.ko + hvx-info + selftests (W=1 and C=1 are passed to Kbuild)
 #   make run        boots the SVM test host (QEMU TCG), loads hvx.ko, shows what it found
 #   make check      everything: both test hosts (QEMU SVM, Bochs VMX) and a DKMS build
-#   make bench      hvx against Debian's KVM on the same guest workloads (SVM host)
+#   make bench      hvx against Debian's KVM on the same guest workloads (SVM and VMX hosts)
 #   make install    installs hvx.ko and the udev rule for the running kernel
 
 # Debian's newest installed amd64 kernel: the test hosts boot it, hvx.ko is built for it.

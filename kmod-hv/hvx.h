@@ -138,8 +138,7 @@ struct hvx_vcpu {
  *		(preemption is off: it runs in that CPU's hotplug thread).
  *		-EBUSY if another hypervisor already holds it.
  * @cpu_disable: undo @cpu_enable on the calling CPU.
- * @vcpu_create: set up backend state for a new vCPU in its reset state;
- *		NULL when the backend cannot run guests yet.
+ * @vcpu_create: set up backend state for a new vCPU in its reset state.
  * @vcpu_free:	undo @vcpu_create.
  * @vcpu_enter:	enter the guest once with the registers in the vCPU and
  *		describe the exit in vcpu->exit; called with preemption and

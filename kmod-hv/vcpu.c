@@ -684,8 +684,6 @@ int hvx_create_vcpu(struct hvx_vm *vm, unsigned long id)
 
 	if (id >= HVX_MAX_VCPUS)
 		return -EINVAL;
-	if (!hvx_ops->vcpu_create)
-		return -EOPNOTSUPP;	/* this backend runs no guests yet */
 
 	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
 	if (!vcpu)

@@ -72,7 +72,7 @@ uint32_t guest_io_data32(struct guest_vcpu *vcpu);
 void *guest_io_data(struct guest_vcpu *vcpu);
 const char *guest_exit_name(uint32_t reason);
 
-/* Exit with KSFT_SKIP (after a KTAP skip plan) if guests cannot run here. */
+/* Exit (skip without /dev/hvx, fail without a vCPU) if guests cannot run. */
 void guest_require_vcpus(void);
 
 #endif /* HVX_GUEST_H */

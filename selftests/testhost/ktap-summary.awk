@@ -29,6 +29,7 @@ BEGIN { top_plan = -1; sub_plan = -1; in_dmesg = 0 }
 /^HVX-DMESG-BEGIN/ { in_dmesg = 1; next }
 /^HVX-DMESG-END/ { in_dmesg = 0; next }
 /^HVX-HOST-DONE/ { done = 1 }
+/HVX-HOST: insmod hvx.ko failed/ { problem("hvx.ko did not load") }
 
 # Kernel trouble, wherever it shows (console or the dmesg dump).
 /Oops|BUG:|WARNING: CPU:|Call Trace|general protection fault|Kernel panic|possible circular locking|lockdep|UBSAN:|KASAN:|kernel BUG at|soft lockup|hung_task/ {
