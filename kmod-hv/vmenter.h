@@ -22,6 +22,25 @@
 
 #ifdef __ASSEMBLY__
 
+/* The callee-saved registers the guest's values will overwrite. */
+.macro HVX_PUSH_CALLEE_SAVED
+	push %rbp
+	push %r15
+	push %r14
+	push %r13
+	push %r12
+	push %rbx
+.endm
+
+.macro HVX_POP_CALLEE_SAVED
+	pop %rbx
+	pop %r12
+	pop %r13
+	pop %r14
+	pop %r15
+	pop %rbp
+.endm
+
 /* Load every guest GPR but RAX and RSP from the array at %rax. */
 .macro HVX_LOAD_GUEST_GPRS
 	mov HVX_GPR_RCX(%rax), %rcx

@@ -20,12 +20,7 @@
  * VMSAVE/VMLOAD into the per-CPU host save area.
  */
 SYM_FUNC_START(svm_vmrun_asm)
-	push %rbp
-	push %r15
-	push %r14
-	push %r13
-	push %r12
-	push %rbx
+	HVX_PUSH_CALLEE_SAVED
 	push %rsi		/* 16(%rsp): regs */
 	push %rdx		/*  8(%rsp): host save area */
 	push %rdi		/*  0(%rsp): guest VMCB */
@@ -53,11 +48,6 @@ SYM_FUNC_START(svm_vmrun_asm)
 	HVX_SCRUB_GPRS
 
 	add $24, %rsp
-	pop %rbx
-	pop %r12
-	pop %r13
-	pop %r14
-	pop %r15
-	pop %rbp
+	HVX_POP_CALLEE_SAVED
 	RET
 SYM_FUNC_END(svm_vmrun_asm)

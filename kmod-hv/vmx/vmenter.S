@@ -22,12 +22,7 @@
  * VMLAUNCH/VMRESUME itself failed (the caller reads the error field).
  */
 SYM_FUNC_START(vmx_vmenter_asm)
-	push %rbp
-	push %r15
-	push %r14
-	push %r13
-	push %r12
-	push %rbx
+	HVX_PUSH_CALLEE_SAVED
 	push %rdi		/* 0(%rsp): regs */
 
 	mov $HOST_RSP_FIELD, %rax
@@ -66,11 +61,6 @@ SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
 	xor %eax, %eax
 
 3:	HVX_SCRUB_GPRS
-	pop %rbx
-	pop %r12
-	pop %r13
-	pop %r14
-	pop %r15
-	pop %rbp
+	HVX_POP_CALLEE_SAVED
 	RET
 SYM_FUNC_END(vmx_vmenter_asm)
