@@ -3,7 +3,11 @@
 #ifndef HVX_INTERNAL_H
 #define HVX_INTERNAL_H
 
+#include <linux/cpumask.h>
+#include <linux/list.h>
+#include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 #include <linux/hvx.h>
@@ -11,6 +15,8 @@
 #define HVX_MAX_VCPUS		64
 #define HVX_TDP_LEVELS		4
 
+struct address_space;
+struct attribute_group;
 struct file;
 struct file_operations;
 struct vm_area_struct;
@@ -66,6 +72,38 @@ struct hvx_region {
 	u64 gpa;
 	u64 size;
 	struct xarray pages;	/* page index in region -> struct page */
+	struct xarray sums;	/* page index -> xxhash of the last merge pass */
+};
+
+/* A set of shared frames and merge candidates (merge.c). */
+struct hvx_merge_domain {
+	struct rb_root stable;	/* struct hvx_stable by content hash */
+	struct rb_root unstable; /* candidates of the current pass */
+};
+
+/* A VM's part in page merging; guarded by the merge mutex unless atomic. */
+struct hvx_vm_merge {
+	u32 policy;			/* HVX_MERGE_* */
+	struct list_head link;		/* in the scanner's list while on */
+	struct hvx_merge_domain *domain; /* global, own, or NULL (zero only) */
+	struct hvx_merge_domain own;	/* HVX_MERGE_WITHIN_VM */
+	atomic64_t pages_merged, zero_pages, cow_guest, cow_vmm;
+	u64 pages_scanned, full_scans;
+	u64 pass_unshared, pass_volatile;	/* the pass under way */
+	u64 pages_unshared, pages_volatile;	/* the last complete pass */
+};
+
+/*
+ * A shared frame: one page that several guest page slots map read-only.
+ * page_private() of the page points back here while it is shared.
+ */
+struct hvx_stable {
+	struct rb_node rb;
+	struct rb_root *root;	/* tree it is in; NULL for the zero frame */
+	u64 hash;
+	struct page *page;
+	refcount_t sharers;	/* slots mapping it, each with a page ref */
+	bool zero;
 };
 
 struct hvx_vm {
@@ -75,10 +113,18 @@ struct hvx_vm {
 	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];
 	unsigned int nr_vcpus;
 	u32 msr_policy;
-	struct file *file;
+	struct address_space *mapping;	/* the VM file's, once mmap'd */
 
-	struct mutex tdp_lock;	/* second-level table changes */
+	/*
+	 * Guards what each guest page slot holds and the second-level table:
+	 * a page is replaced (merged, copied on write) only under it.
+	 */
+	struct mutex mmu_lock;
 	struct page *tdp_root;
+	/* Second-level TLB shootdown: bumped, then CPUs in guest mode kicked. */
+	atomic64_t tlb_gen;
+	cpumask_var_t in_guest;
+	struct hvx_vm_merge merge;
 	atomic64_t pages_allocated;
 	atomic64_t tdp_table_pages;
 	atomic64_t tdp_faults;
@@ -98,6 +144,7 @@ enum hvx_pending {
 
 struct hvx_vcpu {
 	struct hvx_vm *vm;
+	struct file *vm_file;	/* a reference that keeps the VM alive */
 	u32 id;
 	struct mutex mutex;	/* held by ioctls, including RUN */
 	struct hvx_run *run;	/* shared with userspace (mmap page 0) */
@@ -119,6 +166,7 @@ struct hvx_vcpu {
 	struct hvx_cpuid_entry *cpuid;
 	u32 cpuid_nent;
 	u64 msr_apic_base;
+	u64 tlb_gen;		/* vm->tlb_gen of the last flush */
 
 	void *vendor;		/* backend state */
 };
@@ -199,7 +247,10 @@ int hvx_set_memory_region(struct hvx_vm *vm,
 			  const struct hvx_memory_region __user *argp);
 struct hvx_region *hvx_find_region(struct hvx_vm *vm, u64 gpa);
 struct page *hvx_region_page(struct hvx_vm *vm, struct hvx_region *region,
-			     u64 gpa);
+			     u64 gpa, bool write, bool by_guest,
+			     struct hvx_stable **dropped);
+void hvx_release_dropped(struct hvx_stable *node);
+void hvx_zap_gpa(struct hvx_vm *vm, u64 gpa);
 int hvx_vm_mmap(struct file *file, struct vm_area_struct *vma);
 void hvx_free_regions(struct hvx_vm *vm);
 int hvx_read_guest(struct hvx_vm *vm, u64 gpa, void *buf, size_t len);
@@ -209,9 +260,29 @@ int hvx_write_guest(struct hvx_vm *vm, u64 gpa, const void *buf, size_t len);
 int tdp_init(struct hvx_vm *vm);
 void tdp_destroy(struct hvx_vm *vm);
 int tdp_map(struct hvx_vm *vm, u64 gpa, struct page *page, bool writable);
+bool tdp_unmap(struct hvx_vm *vm, u64 gpa);
+void hvx_flush_guest_tlbs(struct hvx_vm *vm);
+bool hvx_guest_mode_enter(struct hvx_vcpu *vcpu, int cpu);
+void hvx_guest_mode_exit(struct hvx_vcpu *vcpu, int cpu);
+
+/* merge.c: KSM-style page merging */
+extern const struct attribute_group *hvx_merge_groups[];
+int hvx_merge_init(void);
+void hvx_merge_exit(void);
+void hvx_merge_vm_init(struct hvx_vm *vm);
+void hvx_merge_vm_release(struct hvx_vm *vm);
+int hvx_set_merge(struct hvx_vm *vm, const struct hvx_merge_config __user *argp);
+int hvx_get_merge_stats(struct hvx_vm *vm, struct hvx_merge_stats __user *argp);
+void hvx_stable_put(struct hvx_stable *node);
+
+/* The shared frame @page belongs to, or NULL for a private page. */
+static inline struct hvx_stable *hvx_page_stable(struct page *page)
+{
+	return (struct hvx_stable *)page_private(page);
+}
 
 /* vcpu.c */
-int hvx_create_vcpu(struct hvx_vm *vm, unsigned long id);
+int hvx_create_vcpu(struct hvx_vm *vm, struct file *vm_file, unsigned long id);
 
 /* emulate.c: guest address translation and the MMIO instruction decoder */
 int hvx_gva_to_gpa(struct hvx_vcpu *vcpu, const struct hvx_sregs *sregs,

@@ -66,6 +66,7 @@ static struct miscdevice hvx_dev = {
 	.name	= "hvx",
 	.fops	= &hvx_dev_fops,
 	.mode	= 0660,
+	.groups	= hvx_merge_groups,	/* /sys/class/misc/hvx/merge/ */
 };
 
 static const struct hvx_vendor_ops *const hvx_backends[] = {
@@ -103,17 +104,24 @@ static int __init hvx_init(void)
 	hvx_host_caps.max_vms = hvx_max_vms;
 	hvx_host_caps.tdp_levels = HVX_TDP_LEVELS;
 
+	ret = hvx_merge_init();
+	if (ret)
+		goto unload;
 	ret = misc_register(&hvx_dev);
 	if (ret) {
 		pr_err("hvx: cannot register /dev/hvx: %d\n", ret);
-		if (hvx_ops->unload)
-			hvx_ops->unload();
-		return ret;
+		hvx_merge_exit();
+		goto unload;
 	}
 	pr_info("hvx: %s with %s, %u TLB tags, features 0x%x\n",
 		hvx_ops->name, hvx_ops->tdp_name, hvx_host_caps.nr_tlb_tags,
 		hvx_host_caps.features);
 	return 0;
+
+unload:
+	if (hvx_ops->unload)
+		hvx_ops->unload();
+	return ret;
 }
 
 /*
@@ -123,6 +131,7 @@ static int __init hvx_init(void)
 static void __exit hvx_exit(void)
 {
 	misc_deregister(&hvx_dev);
+	hvx_merge_exit();
 	if (hvx_ops->unload)
 		hvx_ops->unload();
 }

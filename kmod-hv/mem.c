@@ -3,6 +3,7 @@
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -36,6 +37,7 @@ int hvx_set_memory_region(struct hvx_vm *vm,
 	region->gpa = req.guest_phys_addr;
 	region->size = req.size;
 	xa_init(&region->pages);
+	xa_init(&region->sums);
 
 	mutex_lock(&vm->lock);
 	if (vm->regions[req.slot]) {
@@ -75,31 +77,95 @@ struct hvx_region *hvx_find_region(struct hvx_vm *vm, u64 gpa)
 }
 
 /*
+ * Take the guest frame at @gpa away from every mapping that may write it:
+ * the second-level entry (remote TLBs flushed) and the VMM's page tables.
+ * Their next access faults and finds what the slot holds then.
+ */
+void hvx_zap_gpa(struct hvx_vm *vm, u64 gpa)
+{
+	struct address_space *mapping = READ_ONCE(vm->mapping);
+
+	lockdep_assert_held(&vm->mmu_lock);
+	if (tdp_unmap(vm, gpa))
+		hvx_flush_guest_tlbs(vm);
+	if (mapping)
+		unmap_mapping_range(mapping, gpa, PAGE_SIZE, 1);
+}
+
+/*
+ * Give the slot a private copy of the shared frame @shared.  The caller
+ * drops the frame's sharer reference (*@dropped) and page reference after
+ * unlocking: the merge mutex ranks above mmu_lock.
+ */
+static struct page *hvx_cow(struct hvx_vm *vm, struct hvx_region *region,
+			    u64 gpa, struct page *shared, bool by_guest,
+			    struct hvx_stable **dropped)
+{
+	unsigned long index = (gpa - region->gpa) >> PAGE_SHIFT;
+	struct hvx_stable *node = hvx_page_stable(shared);
+	struct page *page;
+
+	page = alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT);
+	if (!page)
+		return ERR_PTR(-ENOMEM);
+	copy_highpage(page, shared);
+	/* The slot exists: replacing its entry allocates nothing. */
+	xa_store(&region->pages, index, page, GFP_NOWAIT);
+	hvx_zap_gpa(vm, gpa & PAGE_MASK);
+	atomic64_dec(&vm->merge.pages_merged);
+	if (node->zero)
+		atomic64_dec(&vm->merge.zero_pages);
+	atomic64_inc(by_guest ? &vm->merge.cow_guest : &vm->merge.cow_vmm);
+	atomic64_inc(&vm->pages_allocated);
+	*dropped = node;
+	return page;
+}
+
+/*
  * The page backing @gpa in @region, allocated (zeroed, charged to the
- * caller's memory cgroup) on first touch.  The region's xarray holds the
- * only long-lived reference; mappings take their own.
+ * caller's memory cgroup) on first touch; for a @write, a private copy if
+ * the slot holds a shared frame (*@dropped is then the frame to release
+ * with hvx_release_dropped() once mmu_lock is dropped).  The slot holds
+ * the only long-lived reference; mappings take their own.
  */
 struct page *hvx_region_page(struct hvx_vm *vm, struct hvx_region *region,
-			     u64 gpa)
+			     u64 gpa, bool write, bool by_guest,
+			     struct hvx_stable **dropped)
 {
 	unsigned long index = (gpa - region->gpa) >> PAGE_SHIFT;
 	struct page *page, *old;
 
+	lockdep_assert_held(&vm->mmu_lock);
+	*dropped = NULL;
 	page = xa_load(&region->pages, index);
-	if (page)
+	if (page) {
+		if (write && hvx_page_stable(page))
+			return hvx_cow(vm, region, gpa, page, by_guest, dropped);
 		return page;
+	}
 
 	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
 	if (!page)
 		return ERR_PTR(-ENOMEM);
-	old = xa_cmpxchg(&region->pages, index, NULL, page, GFP_KERNEL_ACCOUNT);
-	if (old) {
-		/* Lost a race with another toucher, or no memory for the slot. */
+	old = xa_store(&region->pages, index, page, GFP_KERNEL_ACCOUNT);
+	if (xa_is_err(old)) {
 		__free_page(page);
-		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
+		return ERR_PTR(xa_err(old));
 	}
 	atomic64_inc(&vm->pages_allocated);
 	return page;
+}
+
+/* Release what hvx_region_page() replaced, with mmu_lock dropped. */
+void hvx_release_dropped(struct hvx_stable *node)
+{
+	struct page *page;
+
+	if (!node)
+		return;
+	page = node->page;
+	hvx_stable_put(node);
+	put_page(page);
 }
 
 void hvx_free_regions(struct hvx_vm *vm)
@@ -113,9 +179,15 @@ void hvx_free_regions(struct hvx_vm *vm)
 
 		if (!r)
 			continue;
-		xa_for_each(&r->pages, index, page)
+		xa_for_each(&r->pages, index, page) {
+			struct hvx_stable *node = hvx_page_stable(page);
+
+			if (node)
+				hvx_stable_put(node);
 			put_page(page);
+		}
 		xa_destroy(&r->pages);
+		xa_destroy(&r->sums);
 		kfree(r);
 		vm->regions[i] = NULL;
 	}
@@ -129,20 +201,26 @@ static int hvx_access_guest(struct hvx_vm *vm, u64 gpa, void *buf, size_t len,
 		size_t off = offset_in_page(gpa);
 		size_t chunk = min_t(size_t, len, PAGE_SIZE - off);
 		struct hvx_region *region = hvx_find_region(vm, gpa);
+		struct hvx_stable *dropped;
 		struct page *page;
 		void *va;
 
 		if (!region)
 			return -EFAULT;
-		page = hvx_region_page(vm, region, gpa);
-		if (IS_ERR(page))
+		mutex_lock(&vm->mmu_lock);
+		page = hvx_region_page(vm, region, gpa, write, false, &dropped);
+		if (IS_ERR(page)) {
+			mutex_unlock(&vm->mmu_lock);
 			return PTR_ERR(page);
+		}
 		va = kmap_local_page(page);
 		if (write)
 			memcpy(va + off, buf, chunk);
 		else
 			memcpy(buf, va + off, chunk);
 		kunmap_local(va);
+		mutex_unlock(&vm->mmu_lock);
+		hvx_release_dropped(dropped);
 		gpa += chunk;
 		buf += chunk;
 		len -= chunk;
@@ -160,30 +238,79 @@ int hvx_write_guest(struct hvx_vm *vm, u64 gpa, const void *buf, size_t len)
 	return hvx_access_guest(vm, gpa, (void *)buf, len, true);
 }
 
+/*
+ * The VMM's mapping.  Pages come in read-only unless the fault is a write
+ * (the mapping has page_mkwrite, so the kernel asks before any write): a
+ * shared frame must never become writable in the VMM's page tables.
+ */
 static vm_fault_t hvx_vm_fault(struct vm_fault *vmf)
 {
 	struct hvx_vm *vm = vmf->vma->vm_file->private_data;
 	u64 gpa = (u64)vmf->pgoff << PAGE_SHIFT;
 	struct hvx_region *region = hvx_find_region(vm, gpa);
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+	struct hvx_stable *dropped;
 	struct page *page;
 
 	if (!region)
 		return VM_FAULT_SIGBUS;
-	page = hvx_region_page(vm, region, gpa);
+	mutex_lock(&vm->mmu_lock);
+	page = hvx_region_page(vm, region, gpa, write, false, &dropped);
+	if (!IS_ERR(page))
+		get_page(page);
+	mutex_unlock(&vm->mmu_lock);
+	hvx_release_dropped(dropped);
 	if (IS_ERR(page))
 		return PTR_ERR(page) == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
-	get_page(page);
 	vmf->page = page;
 	return 0;
 }
 
+/*
+ * A write to a page the VMM maps read-only.  A private page that is still
+ * the slot's becomes writable; a shared frame is first copied, and any
+ * page the slot no longer holds is unmapped, so that the retried fault
+ * maps what the slot holds now.
+ */
+static vm_fault_t hvx_vm_page_mkwrite(struct vm_fault *vmf)
+{
+	struct hvx_vm *vm = vmf->vma->vm_file->private_data;
+	u64 gpa = (u64)vmf->pgoff << PAGE_SHIFT;
+	struct hvx_region *region = hvx_find_region(vm, gpa);
+	struct hvx_stable *dropped = NULL;
+	struct page *cur;
+
+	if (!region)
+		return VM_FAULT_SIGBUS;
+	mutex_lock(&vm->mmu_lock);
+	cur = xa_load(&region->pages, (gpa - region->gpa) >> PAGE_SHIFT);
+	if (cur == vmf->page && !hvx_page_stable(cur)) {
+		/* Locked for the fault core: a page without a mapping. */
+		lock_page(cur);
+		mutex_unlock(&vm->mmu_lock);
+		return VM_FAULT_LOCKED;
+	}
+	if (cur == vmf->page)
+		cur = hvx_region_page(vm, region, gpa, true, false, &dropped);
+	else
+		unmap_mapping_range(vmf->vma->vm_file->f_mapping, gpa,
+				    PAGE_SIZE, 1);
+	mutex_unlock(&vm->mmu_lock);
+	hvx_release_dropped(dropped);
+	if (IS_ERR(cur))
+		return PTR_ERR(cur) == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	return VM_FAULT_NOPAGE;
+}
+
 static const struct vm_operations_struct hvx_vm_vm_ops = {
 	.fault = hvx_vm_fault,
+	.page_mkwrite = hvx_vm_page_mkwrite,
 };
 
 /*
  * The VMM maps guest RAM with MAP_SHARED at offset = guest physical
- * address; the mapping must lie inside one region.
+ * address; the mapping must lie inside one region.  Each VM file has an
+ * inode of its own, so its mapping reaches exactly this VM's mappings.
  */
 int hvx_vm_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -197,6 +324,8 @@ int hvx_vm_mmap(struct file *file, struct vm_area_struct *vma)
 	region = hvx_find_region(vm, gpa);
 	if (!region || len > region->gpa + region->size - gpa)
 		return -EINVAL;
+	/* Before any of this mapping's faults can take mmu_lock. */
+	WRITE_ONCE(vm->mapping, file->f_mapping);
 	vma->vm_flags |= VM_DONTEXPAND;
 	vma->vm_ops = &hvx_vm_vm_ops;
 	return 0;

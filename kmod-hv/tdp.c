@@ -3,6 +3,7 @@
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <linux/smp.h>
 
 #include "hvx.h"
 
@@ -29,14 +30,19 @@ static u64 *tdp_alloc_table(struct hvx_vm *vm, struct page **pagep)
 
 int tdp_init(struct hvx_vm *vm)
 {
-	mutex_init(&vm->tdp_lock);
-	return tdp_alloc_table(vm, &vm->tdp_root) ? 0 : -ENOMEM;
+	mutex_init(&vm->mmu_lock);
+	if (!zalloc_cpumask_var(&vm->in_guest, GFP_KERNEL_ACCOUNT))
+		return -ENOMEM;
+	if (tdp_alloc_table(vm, &vm->tdp_root))
+		return 0;
+	free_cpumask_var(vm->in_guest);
+	return -ENOMEM;
 }
 
 /*
  * Map the 4 KiB guest frame at @gpa to @page.  Entries only ever go from
  * empty to present here, which needs no TLB flush: no CPU caches a
- * translation that was not present.
+ * translation that was not present (tdp_unmap() empties them).
  */
 int tdp_map(struct hvx_vm *vm, u64 gpa, struct page *page, bool writable)
 {
@@ -44,25 +50,90 @@ int tdp_map(struct hvx_vm *vm, u64 gpa, struct page *page, bool writable)
 	struct page *child;
 	int level;
 
-	mutex_lock(&vm->tdp_lock);
+	lockdep_assert_held(&vm->mmu_lock);
 	for (level = HVX_TDP_LEVELS; level > 1; level--) {
 		u64 *entry = &table[tdp_index(gpa, level)];
 
 		if (!*entry) {
-			u64 *next = tdp_alloc_table(vm, &child);
-
-			if (!next) {
-				mutex_unlock(&vm->tdp_lock);
+			if (!tdp_alloc_table(vm, &child))
 				return -ENOMEM;
-			}
 			WRITE_ONCE(*entry, hvx_ops->tdp_table(page_to_phys(child)));
 		}
 		table = __va(*entry & TDP_ADDR_MASK);
 	}
 	WRITE_ONCE(table[tdp_index(gpa, 1)],
 		   hvx_ops->tdp_leaf(page_to_phys(page), writable));
-	mutex_unlock(&vm->tdp_lock);
 	return 0;
+}
+
+/*
+ * Empty the entry for the guest frame at @gpa.  True if it was present:
+ * the caller must then flush (hvx_flush_guest_tlbs) before relying on it.
+ */
+bool tdp_unmap(struct hvx_vm *vm, u64 gpa)
+{
+	u64 *table = page_address(vm->tdp_root);
+	u64 *leaf;
+	int level;
+
+	lockdep_assert_held(&vm->mmu_lock);
+	for (level = HVX_TDP_LEVELS; level > 1; level--) {
+		u64 entry = table[tdp_index(gpa, level)];
+
+		if (!entry)
+			return false;
+		table = __va(entry & TDP_ADDR_MASK);
+	}
+	leaf = &table[tdp_index(gpa, 1)];
+	if (!*leaf)
+		return false;
+	WRITE_ONCE(*leaf, 0);
+	return true;
+}
+
+/*
+ * Second-level TLB shootdown.  A vCPU marks its CPU in vm->in_guest and
+ * then reads tlb_gen with interrupts off right before entering; this side
+ * bumps tlb_gen and then reads the mask.  Either the vCPU sees the new
+ * generation and flushes its tag before entering, or its CPU is in the
+ * mask and the IPI forces it out of the guest, to flush on re-entry.
+ * When the IPIs have been handled no CPU can use a stale entry.
+ */
+static void hvx_tlb_kick(void *unused)
+{
+}
+
+void hvx_flush_guest_tlbs(struct hvx_vm *vm)
+{
+	atomic64_inc(&vm->tlb_gen);
+	smp_mb__after_atomic();
+	preempt_disable();
+	smp_call_function_many(vm->in_guest, hvx_tlb_kick, NULL, true);
+	preempt_enable();
+}
+
+/*
+ * Called by the backend with interrupts off right before entering the
+ * guest on @cpu; true if the vCPU's second-level translations must be
+ * flushed first.
+ */
+bool hvx_guest_mode_enter(struct hvx_vcpu *vcpu, int cpu)
+{
+	struct hvx_vm *vm = vcpu->vm;
+	u64 gen;
+
+	cpumask_set_cpu(cpu, vm->in_guest);
+	smp_mb__after_atomic();
+	gen = atomic64_read(&vm->tlb_gen);
+	if (gen == vcpu->tlb_gen)
+		return false;
+	vcpu->tlb_gen = gen;
+	return true;
+}
+
+void hvx_guest_mode_exit(struct hvx_vcpu *vcpu, int cpu)
+{
+	cpumask_clear_cpu(cpu, vcpu->vm->in_guest);
 }
 
 static void tdp_free_table(u64 *table, int level)
@@ -83,4 +154,5 @@ void tdp_destroy(struct hvx_vm *vm)
 	if (vm->tdp_root)
 		tdp_free_table(page_address(vm->tdp_root), HVX_TDP_LEVELS);
 	vm->tdp_root = NULL;
+	free_cpumask_var(vm->in_guest);
 }

@@ -259,22 +259,32 @@ static void hvx_finish_string_io(struct hvx_vcpu *vcpu)
 	hvx_skip_insn(vcpu, vcpu->pending_len);
 }
 
+/*
+ * A second-level fault in guest RAM maps the page: writable if the region
+ * and the page allow it.  A read of a shared frame maps it read-only; a
+ * write to one gets the guest a private copy first.
+ */
 static int hvx_handle_tdp_fault(struct hvx_vcpu *vcpu)
 {
 	struct hvx_vm *vm = vcpu->vm;
 	u64 gpa = vcpu->exit.gpa;
 	struct hvx_region *region = hvx_find_region(vm, gpa);
-	bool readonly;
+	bool write = vcpu->exit.write, readonly;
+	struct hvx_stable *dropped;
 	struct page *page;
 	int ret;
 
 	if (region) {
 		readonly = region->flags & HVX_MEM_READONLY;
-		if (!(readonly && vcpu->exit.write)) {
-			page = hvx_region_page(vm, region, gpa);
-			if (IS_ERR(page))
-				return PTR_ERR(page);
-			ret = tdp_map(vm, gpa & PAGE_MASK, page, !readonly);
+		if (!(readonly && write)) {
+			mutex_lock(&vm->mmu_lock);
+			page = hvx_region_page(vm, region, gpa, write, true,
+					       &dropped);
+			ret = IS_ERR(page) ? PTR_ERR(page) :
+			      tdp_map(vm, gpa & PAGE_MASK, page,
+				      !readonly && !hvx_page_stable(page));
+			mutex_unlock(&vm->mmu_lock);
+			hvx_release_dropped(dropped);
 			if (ret)
 				return ret;
 			atomic64_inc(&vm->tdp_faults);
@@ -663,7 +673,7 @@ static int hvx_vcpu_release(struct inode *inode, struct file *file)
 	vm->nr_vcpus--;
 	mutex_unlock(&vm->lock);
 	hvx_vcpu_destroy(vcpu);
-	fput(vm->file);
+	fput(vcpu->vm_file);
 	return 0;
 }
 
@@ -676,7 +686,7 @@ static const struct file_operations hvx_vcpu_fops = {
 	.llseek		= noop_llseek,
 };
 
-int hvx_create_vcpu(struct hvx_vm *vm, unsigned long id)
+int hvx_create_vcpu(struct hvx_vm *vm, struct file *vm_file, unsigned long id)
 {
 	struct hvx_vcpu *vcpu;
 	struct file *file;
@@ -714,7 +724,7 @@ int hvx_create_vcpu(struct hvx_vm *vm, unsigned long id)
 		ret = fd;
 		goto unlock;
 	}
-	get_file(vm->file);
+	vcpu->vm_file = get_file(vm_file);
 	vm->vcpus[id] = vcpu;
 	vm->nr_vcpus++;
 	mutex_unlock(&vm->lock);

@@ -18,6 +18,7 @@ static int hvx_vm_release(struct inode *inode, struct file *file)
 {
 	struct hvx_vm *vm = file->private_data;
 
+	hvx_merge_vm_release(vm);
 	tdp_destroy(vm);
 	hvx_free_regions(vm);
 	kfree(vm);
@@ -48,7 +49,7 @@ static long hvx_vm_ioctl(struct file *file, unsigned int cmd,
 	case HVX_SET_MEMORY_REGION:
 		return hvx_set_memory_region(vm, argp);
 	case HVX_CREATE_VCPU:
-		return hvx_create_vcpu(vm, arg);
+		return hvx_create_vcpu(vm, file, arg);
 	case HVX_SET_MSR_POLICY:
 		if (arg != HVX_MSR_POLICY_EXIT && arg != HVX_MSR_POLICY_GP)
 			return -EINVAL;
@@ -56,6 +57,10 @@ static long hvx_vm_ioctl(struct file *file, unsigned int cmd,
 		return 0;
 	case HVX_GET_VM_STATS:
 		return hvx_get_vm_stats(vm, argp);
+	case HVX_SET_MERGE:
+		return hvx_set_merge(vm, argp);
+	case HVX_GET_MERGE_STATS:
+		return hvx_get_merge_stats(vm, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -95,7 +100,6 @@ int hvx_anon_fd(const char *name, const struct file_operations *fops,
 int hvx_create_vm(unsigned long flags)
 {
 	struct hvx_vm *vm;
-	struct file *file;
 	int fd, ret;
 
 	if (flags)
@@ -111,17 +115,22 @@ int hvx_create_vm(unsigned long flags)
 		goto put_hw;
 	}
 	mutex_init(&vm->lock);
+	hvx_merge_vm_init(vm);
 	ret = tdp_init(vm);
 	if (ret)
 		goto free_vm;
 
-	fd = hvx_anon_fd("hvx-vm", &hvx_vm_fops, vm, &file);
+	/*
+	 * An inode of its own (the "secure" variant), not the inode all
+	 * anonymous files share: hvx unmaps one VM's pages from the VMM
+	 * through it.  The fd is live on return, so this comes last.
+	 */
+	fd = anon_inode_getfd_secure("hvx-vm", &hvx_vm_fops, vm,
+				     O_RDWR | O_CLOEXEC, NULL);
 	if (fd < 0) {
 		ret = fd;
 		goto free_tdp;
 	}
-	vm->file = file;
-	fd_install(fd, file);
 	return fd;
 
 free_tdp:

@@ -409,6 +409,9 @@ static int svm_vcpu_enter(struct hvx_vcpu *vcpu)
 	local_irq_disable();
 	cpu = smp_processor_id();
 	sd = this_cpu_ptr(&svm_cpu);
+	/* Stale second-level translations: a fresh ASID holds none. */
+	if (hvx_guest_mode_enter(vcpu, cpu))
+		svm->asid_gen = 0;
 	svm_pick_asid(svm, sd, cpu);
 
 	/*
@@ -421,6 +424,7 @@ static int svm_vcpu_enter(struct hvx_vcpu *vcpu)
 	svm_vmrun_asm(svm->vmcb_pa, vcpu->regs, page_to_phys(sd->host_save));
 	raw_local_irq_disable();
 	asm volatile("stgi" ::: "memory");
+	hvx_guest_mode_exit(vcpu, cpu);
 
 	/* VMRUN leaves DR7 clobbered for the host: restore any breakpoints. */
 	if (hw_breakpoint_active())

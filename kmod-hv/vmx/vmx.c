@@ -653,6 +653,7 @@ static int vmx_vcpu_enter(struct hvx_vcpu *vcpu)
 	u16 ds, es, fs, gs, ldt;
 	u64 fs_base, kgs;
 	int cpu, failed;
+	bool flush;
 
 	kernel_fpu_begin();
 	asm volatile("fxrstor64 %0" : : "m"(*vmx->fpu));
@@ -660,7 +661,8 @@ static int vmx_vcpu_enter(struct hvx_vcpu *vcpu)
 	cpu = smp_processor_id();
 
 	vmx_vmcs_load(vmx);
-	if (vmx->last_cpu != cpu) {
+	flush = hvx_guest_mode_enter(vcpu, cpu);
+	if (vmx->last_cpu != cpu || flush) {
 		vmx_flush_tags(vcpu);
 		vmx->last_cpu = cpu;
 	}
@@ -690,6 +692,7 @@ static int vmx_vcpu_enter(struct hvx_vcpu *vcpu)
 		write_cr2(vmx->cr2);
 
 	failed = vmx_vmenter_asm(vcpu->regs, vmx->launched);
+	hvx_guest_mode_exit(vcpu, cpu);
 	vmx->launched = !failed;
 	vmx->cr2 = read_cr2();
 

@@ -201,6 +201,82 @@ struct hvx_vm_stats {
 #define HVX_GET_VM_STATS	_IOR(HVXIO, 0x13, struct hvx_vm_stats)
 
 /*
+ * Page merging (KSM-style, inside hvx.ko).  A merge-enabled VM's pages are
+ * scanned by the kernel thread "hvx_merged"; a page whose xxhash did not
+ * change between two passes is merged with identical pages into one
+ * read-only frame, and the first write to it (guest, VMM through the mmap,
+ * or hvx itself) gets a private copy.  The scanner is driven from sysfs,
+ * /sys/class/misc/hvx/merge/, in Linux KSM's words: run (0 stop, 1 merge,
+ * 2 stop and unmerge everything), pages_to_scan, sleep_millisecs, and the
+ * read-only pages_shared, pages_sharing, pages_unshared, pages_volatile,
+ * full_scans, zero_pages and pages_scanned.
+ *
+ * The policy decides which pages a VM's page may share a frame with:
+ */
+#define HVX_MERGE_OFF		0	/* none; unmerges the VM (default) */
+#define HVX_MERGE_ZERO		1	/* zero-filled pages only */
+#define HVX_MERGE_WITHIN_VM	2	/* any content, inside this VM only */
+#define HVX_MERGE_ACROSS_VMS	3	/* any content, with every VM whose
+					 * policy is ACROSS_VMS too.  Merging
+					 * across VMs lets one guest learn by
+					 * timing its writes whether another
+					 * holds a given page: a side channel
+					 * the operator opts into. */
+/*
+ * Zero-filled pages of every policy share one frame: a guest learns
+ * nothing about other VMs from it.
+ */
+
+/**
+ * struct hvx_merge_config - HVX_SET_MERGE argument
+ * @policy:	HVX_MERGE_*.  Leaving a policy for another first unmerges
+ *		the VM's pages (ENOMEM if the copies cannot be allocated;
+ *		the old policy then stays).
+ * @flags:	0.
+ * @reserved:	0.
+ */
+struct hvx_merge_config {
+	__u32 policy;
+	__u32 flags;
+	__u64 reserved[3];
+};
+
+/**
+ * struct hvx_merge_stats - HVX_GET_MERGE_STATS result, for one VM
+ * @policy:	the VM's HVX_MERGE_* policy.
+ * @pages_merged: the VM's guest pages that are backed by a shared frame
+ *		now (zero pages included): host pages this VM does not own.
+ * @zero_pages:	of @pages_merged, those on the zero frame.
+ * @pages_unshared: pages unchanged between the last two passes that no
+ *		identical page was found for (last complete pass).
+ * @pages_volatile: pages whose content changed between the last two
+ *		passes, too busy to merge (last complete pass).
+ * @full_scans:	complete passes over this VM's memory.
+ * @pages_scanned: pages the scanner has looked at in this VM.
+ * @cow_guest:	private copies made for guest writes.
+ * @cow_vmm:	private copies made for writes by the VMM or hvx itself.
+ * @reserved:	0.
+ */
+struct hvx_merge_stats {
+	__u32 policy;
+	__u32 reserved32;
+	__u64 pages_merged;
+	__u64 zero_pages;
+	__u64 pages_unshared;
+	__u64 pages_volatile;
+	__u64 full_scans;
+	__u64 pages_scanned;
+	__u64 cow_guest;
+	__u64 cow_vmm;
+	__u64 reserved[7];
+};
+
+/* HVX_SET_MERGE: see struct hvx_merge_config. */
+#define HVX_SET_MERGE		_IOW(HVXIO, 0x14, struct hvx_merge_config)
+/* HVX_GET_MERGE_STATS: fills struct hvx_merge_stats. */
+#define HVX_GET_MERGE_STATS	_IOR(HVXIO, 0x15, struct hvx_merge_stats)
+
+/*
  * ---------------------------------------------------------------------
  * vCPU fd
  * ---------------------------------------------------------------------
