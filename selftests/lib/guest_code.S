@@ -4,6 +4,7 @@
 #define UCALL_PORT	0xf1
 #define UCALL_DONE	0x600d
 #define UCALL_SYNC	0x5111
+#define UCALL_FAIL	0xbad
 
 	.section .rodata.payloads, "a"
 
@@ -241,5 +242,63 @@ PAYLOAD(bench_pio64)
 	out %eax, $UCALL_PORT
 	jmp 1b
 END(bench_pio64)
+
+/*
+ * peekpoke64: a loop of ucalls the VMM steers through registers: after each
+ * UCALL_SYNC, RSI picks what the guest does next with RDI (address) and
+ * RDX (value): 0 reads the qword at RDI into RBX, 1 writes RDX there,
+ * 2 ends with UCALL_DONE.
+ */
+PAYLOAD(peekpoke64)
+1:	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	cmp $1, %rsi
+	je 2f
+	cmp $2, %rsi
+	je 3f
+	mov (%rdi), %rbx
+	jmp 1b
+2:	mov %rdx, (%rdi)
+	jmp 1b
+3:	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+END(peekpoke64)
+
+/*
+ * merge_stress64: RCX pages from RDI, R8 rounds.  Round r checks that every
+ * qword of every page still holds r-1 and writes r over it, then makes a
+ * UCALL_SYNC.  A qword that lost a write ends in UCALL_FAIL with the page
+ * in RBX and what it found in RDX.
+ */
+PAYLOAD(merge_stress64)
+	mov $1, %r9
+1:	xor %r10, %r10
+2:	mov %r10, %r11
+	shl $12, %r11
+	add %rdi, %r11
+	mov $512, %r12
+	lea -1(%r9), %r13
+3:	cmp %r13, (%r11)
+	jne 9f
+	mov %r9, (%r11)
+	add $8, %r11
+	dec %r12
+	jnz 3b
+	inc %r10
+	cmp %rcx, %r10
+	jne 2b
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	inc %r9
+	cmp %r8, %r9
+	jbe 1b
+	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+9:	mov %r10, %rbx
+	mov (%r11), %rdx
+	mov $UCALL_FAIL, %eax
+	out %eax, $UCALL_PORT
+	hlt
+END(merge_stress64)
 
 	.section .note.GNU-stack, "", @progbits
