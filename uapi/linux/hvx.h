@@ -277,6 +277,50 @@ struct hvx_merge_stats {
 #define HVX_GET_MERGE_STATS	_IOR(HVXIO, 0x15, struct hvx_merge_stats)
 
 /*
+ * Interrupt controllers: the split between hvx.ko and the VMM.
+ *
+ * hvx.ko (HVX_ENABLE_LAPIC): each vCPU's local APIC, in xAPIC mode at its
+ * APIC base (0xfee00000 unless the guest moves it; guest accesses to that
+ * page never reach the VMM), with its timer (one-shot and periodic; the
+ * timer counts a 1 GHz bus clock before the divider; no TSC-deadline mode,
+ * no x2APIC), inter-processor interrupts, and interrupt delivery into
+ * the guest.  HLT then waits inside the kernel until an interrupt can be
+ * taken; a HLT with interrupts disabled (RFLAGS.IF = 0), which nothing
+ * but an NMI could end, exits with HVX_EXIT_HLT.
+ *
+ * The VMM: the I/O APIC, PIC, PIT, RTC and the devices.  These run rarely
+ * (the PIT only while Linux calibrates its clocks, the I/O APIC when a
+ * device interrupts) while the local APIC is touched on every timer tick,
+ * interrupt and IPI: it is the one on the hot path.  The VMM's I/O APIC
+ * raises interrupts with HVX_SIGNAL_MSI, formatting its redirection entry
+ * as an MSI.  There is no ExtINT (8259) delivery: guests find the I/O
+ * APIC through an MP table or ACPI MADT.
+ */
+
+/* HVX_ENABLE_LAPIC: argument 0; before the first vCPU (EBUSY after). */
+#define HVX_ENABLE_LAPIC	_IO(HVXIO, 0x16)
+
+/**
+ * struct hvx_msi - HVX_SIGNAL_MSI argument: one message-signalled interrupt
+ * @address:	0xfeeXXXXX: destination APIC ID in bits 19:12, destination
+ *		mode in bit 2 (1 logical), as on the bus.
+ * @data:	vector in bits 7:0, delivery mode in bits 10:8 (fixed 0,
+ *		lowest priority 1, NMI 4), trigger mode in bit 15.
+ * @flags:	0.
+ * @reserved:	0.
+ *
+ * Returns how many local APICs accepted it (0 if none matched).
+ */
+struct hvx_msi {
+	__u64 address;
+	__u32 data;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+#define HVX_SIGNAL_MSI		_IOW(HVXIO, 0x17, struct hvx_msi)
+
+/*
  * ---------------------------------------------------------------------
  * vCPU fd
  * ---------------------------------------------------------------------
