@@ -223,6 +223,16 @@ static int hvx_decode_mov(const u8 *b, int avail, bool long_mode, bool cs_db,
 	return 0;
 }
 
+/* Remember where the data of a decoded load goes. */
+static void hvx_mmio_read_setup(struct hvx_vcpu *vcpu, const struct hvx_mov *m)
+{
+	vcpu->pending_len = m->len;
+	vcpu->mmio_reg = m->reg | (m->high_byte ? 0x80 : 0);
+	vcpu->mmio_size = m->dst_size;
+	vcpu->mmio_zext = m->zext;
+	vcpu->mmio_read_size = m->size;
+}
+
 /*
  * An access outside guest RAM (or a write to a read-only region): decode
  * the instruction and hand the access to userspace as HVX_EXIT_MMIO.
@@ -249,6 +259,20 @@ int hvx_emulate_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool write)
 		return 0;
 	}
 
+	/* The local APIC page is handled here, without a trip to the VMM. */
+	if (hvx_lapic_covers(vcpu, gpa)) {
+		if (m.store) {
+			val = m.imm ? m.imm_val : m.high_byte ?
+			      vcpu->regs[m.reg] >> 8 : vcpu->regs[m.reg];
+			hvx_lapic_mmio(vcpu, gpa, true, &val, m.size);
+			vcpu->rip += m.len;
+			return 1;
+		}
+		hvx_lapic_mmio(vcpu, gpa, false, &val, m.size);
+		hvx_mmio_read_setup(vcpu, &m);
+		return hvx_complete_mmio_read(vcpu, &val) ?: 1;
+	}
+
 	run->exit_reason = HVX_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;
 	run->mmio.len = m.size;
@@ -265,21 +289,17 @@ int hvx_emulate_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool write)
 		vcpu->rip += m.len;
 		return 0;
 	}
+	hvx_mmio_read_setup(vcpu, &m);
 	vcpu->pending = HVX_PENDING_MMIO_READ;
-	vcpu->pending_len = m.len;
-	vcpu->mmio_reg = m.reg | (m.high_byte ? 0x80 : 0);
-	vcpu->mmio_size = m.dst_size;
-	vcpu->mmio_zext = m.zext;
-	vcpu->mmio_read_size = m.size;
 	return 0;
 }
 
-/* Put the data userspace supplied into the destination register. */
-int hvx_complete_mmio_read(struct hvx_vcpu *vcpu)
+/* Put the data read (by userspace or the local APIC) into the register. */
+int hvx_complete_mmio_read(struct hvx_vcpu *vcpu, const void *data)
 {
 	u64 val = 0, *reg = &vcpu->regs[vcpu->mmio_reg & 0xf];
 
-	memcpy(&val, vcpu->run->mmio.data, vcpu->mmio_read_size);
+	memcpy(&val, data, vcpu->mmio_read_size);
 	if (vcpu->mmio_reg & 0x80)		/* AH, CH, DH, BH */
 		*reg = (*reg & ~0xff00ull) | ((val & 0xff) << 8);
 	else if (vcpu->mmio_size == 1)

@@ -9,6 +9,7 @@
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 #include <linux/hvx.h>
 
@@ -22,6 +23,7 @@ struct file_operations;
 struct vm_area_struct;
 struct hvx_vm;
 struct hvx_vcpu;
+struct hvx_lapic;
 
 /* Index of a general register in hvx_vcpu.regs (the x86 encoding order). */
 enum hvx_reg {
@@ -129,6 +131,8 @@ struct hvx_vm {
 	atomic64_t tdp_table_pages;
 	atomic64_t tdp_faults;
 	atomic64_t mmio_exits;
+	atomic64_t irq_injections;
+	bool lapic_enabled;	/* HVX_ENABLE_LAPIC: every vCPU gets one */
 };
 
 /* A pending exit to userspace that the next HVX_RUN must complete. */
@@ -167,6 +171,9 @@ struct hvx_vcpu {
 	u32 cpuid_nent;
 	u64 msr_apic_base;
 	u64 tlb_gen;		/* vm->tlb_gen of the last flush */
+	int guest_cpu;		/* CPU it is in guest mode on, or -1 */
+	struct hvx_lapic *lapic;
+	wait_queue_head_t wq;	/* HLT waits here for an interrupt */
 
 	void *vendor;		/* backend state */
 };
@@ -201,6 +208,12 @@ struct hvx_vcpu {
  * @inject_exception: queue a hardware exception for the next entry.
  * @tdp_leaf, @tdp_table: second-level entry bits for a page of guest RAM
  *		(writable or not, executable) and for a lower-level table.
+ * @irq_window_open: can an external interrupt be injected at this entry
+ *		(RFLAGS.IF, no STI/MOV SS shadow, no event already queued)?
+ * @inject_irq:	queue external interrupt @vector for this entry.
+ * @set_irq_window: exit as soon as the guest can take an interrupt (on),
+ *		or stop asking (off).
+ * The last three run with interrupts off, right before an entry.
  */
 struct hvx_vendor_ops {
 	const char *name;
@@ -222,6 +235,9 @@ struct hvx_vendor_ops {
 				 bool has_error, u32 error);
 	u64 (*tdp_leaf)(phys_addr_t pa, bool writable);
 	u64 (*tdp_table)(phys_addr_t pa);
+	bool (*irq_window_open)(struct hvx_vcpu *vcpu);
+	void (*inject_irq)(struct hvx_vcpu *vcpu, u8 vector);
+	void (*set_irq_window)(struct hvx_vcpu *vcpu, bool on);
 };
 
 extern const struct hvx_vendor_ops hvx_vmx_ops;
@@ -284,10 +300,22 @@ static inline struct hvx_stable *hvx_page_stable(struct page *page)
 /* vcpu.c */
 int hvx_create_vcpu(struct hvx_vm *vm, struct file *vm_file, unsigned long id);
 
+/* lapic.c: the in-kernel local APIC */
+int hvx_enable_lapic(struct hvx_vm *vm, unsigned long arg);
+int hvx_signal_msi(struct hvx_vm *vm, const struct hvx_msi __user *argp);
+int hvx_lapic_create(struct hvx_vcpu *vcpu);
+void hvx_lapic_free(struct hvx_vcpu *vcpu);
+bool hvx_lapic_covers(struct hvx_vcpu *vcpu, u64 gpa);
+void hvx_lapic_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool write, u64 *val,
+		    unsigned int size);
+bool hvx_lapic_pending(struct hvx_vcpu *vcpu);
+void hvx_lapic_deliver(struct hvx_vcpu *vcpu);
+void hvx_vcpu_kick(struct hvx_vcpu *vcpu);
+
 /* emulate.c: guest address translation and the MMIO instruction decoder */
 int hvx_gva_to_gpa(struct hvx_vcpu *vcpu, const struct hvx_sregs *sregs,
 		   u64 gva, bool write, u64 *gpa);
 int hvx_emulate_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool write);
-int hvx_complete_mmio_read(struct hvx_vcpu *vcpu);
+int hvx_complete_mmio_read(struct hvx_vcpu *vcpu, const void *data);
 
 #endif /* HVX_INTERNAL_H */

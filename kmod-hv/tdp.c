@@ -122,6 +122,7 @@ bool hvx_guest_mode_enter(struct hvx_vcpu *vcpu, int cpu)
 	struct hvx_vm *vm = vcpu->vm;
 	u64 gen;
 
+	WRITE_ONCE(vcpu->guest_cpu, cpu);
 	cpumask_set_cpu(cpu, vm->in_guest);
 	smp_mb__after_atomic();
 	gen = atomic64_read(&vm->tlb_gen);
@@ -134,6 +135,7 @@ bool hvx_guest_mode_enter(struct hvx_vcpu *vcpu, int cpu)
 void hvx_guest_mode_exit(struct hvx_vcpu *vcpu, int cpu)
 {
 	cpumask_clear_cpu(cpu, vcpu->vm->in_guest);
+	WRITE_ONCE(vcpu->guest_cpu, -1);
 }
 
 static void tdp_free_table(u64 *table, int level)

@@ -75,6 +75,9 @@ static int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data)
 		if (data & ~(0xffffff000ull | MSR_IA32_APICBASE_ENABLE |
 			     MSR_IA32_APICBASE_BSP))
 			return -EINVAL;
+		/* The in-kernel APIC stays at its page: it may shadow RAM. */
+		if (vcpu->lapic && (data ^ vcpu->msr_apic_base) & 0xffffff000ull)
+			return -EINVAL;
 		vcpu->msr_apic_base = data;
 		return 0;
 	default:
@@ -274,6 +277,8 @@ static int hvx_handle_tdp_fault(struct hvx_vcpu *vcpu)
 	struct page *page;
 	int ret;
 
+	if (hvx_lapic_covers(vcpu, gpa))
+		return hvx_emulate_mmio(vcpu, gpa, write);
 	if (region) {
 		readonly = region->flags & HVX_MEM_READONLY;
 		if (!(readonly && write)) {
@@ -317,8 +322,17 @@ static int hvx_handle_exit(struct hvx_vcpu *vcpu)
 		return hvx_handle_tdp_fault(vcpu);
 	case HVX_X_HLT:
 		hvx_skip_insn(vcpu, x->insn_len);
-		run->exit_reason = HVX_EXIT_HLT;
-		return 0;
+		/*
+		 * With the local APIC in the kernel, HLT waits here for an
+		 * interrupt (a signal ends the wait: the loop returns EINTR).
+		 * With interrupts off nothing could end it: the VMM decides.
+		 */
+		if (!vcpu->lapic || !(vcpu->rflags & X86_EFLAGS_IF)) {
+			run->exit_reason = HVX_EXIT_HLT;
+			return 0;
+		}
+		wait_event_interruptible(vcpu->wq, hvx_lapic_pending(vcpu));
+		return 1;
 	case HVX_X_HYPERCALL:
 		run->exit_reason = HVX_EXIT_HYPERCALL;
 		run->hypercall.nr = vcpu->regs[HVX_RAX];
@@ -382,7 +396,7 @@ static int hvx_complete_pending(struct hvx_vcpu *vcpu)
 		hvx_finish_string_io(vcpu);
 		break;
 	case HVX_PENDING_MMIO_READ:
-		ret = hvx_complete_mmio_read(vcpu);
+		ret = hvx_complete_mmio_read(vcpu, vcpu->run->mmio.data);
 		break;
 	case HVX_PENDING_RDMSR:
 	case HVX_PENDING_WRMSR:
@@ -653,6 +667,7 @@ static int hvx_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
 
 static void hvx_vcpu_destroy(struct hvx_vcpu *vcpu)
 {
+	hvx_lapic_free(vcpu);
 	if (vcpu->vendor)
 		hvx_ops->vcpu_free(vcpu);
 	if (vcpu->run)
@@ -705,6 +720,8 @@ int hvx_create_vcpu(struct hvx_vm *vm, struct file *vm_file, unsigned long id)
 	vcpu->rflags = X86_EFLAGS_FIXED;
 	vcpu->msr_apic_base = HVX_APIC_BASE_DEFAULT |
 			      (id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+	vcpu->guest_cpu = -1;
+	init_waitqueue_head(&vcpu->wq);
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	vcpu->io_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	ret = -ENOMEM;
@@ -718,6 +735,11 @@ int hvx_create_vcpu(struct hvx_vm *vm, struct file *vm_file, unsigned long id)
 	if (vm->vcpus[id]) {
 		ret = -EEXIST;
 		goto unlock;
+	}
+	if (vm->lapic_enabled) {
+		ret = hvx_lapic_create(vcpu);
+		if (ret)
+			goto unlock;
 	}
 	fd = hvx_anon_fd("hvx-vcpu", &hvx_vcpu_fops, vcpu, &file);
 	if (fd < 0) {

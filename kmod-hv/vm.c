@@ -33,6 +33,7 @@ static int hvx_get_vm_stats(struct hvx_vm *vm, struct hvx_vm_stats __user *argp)
 		.tdp_table_pages = atomic64_read(&vm->tdp_table_pages),
 		.tdp_faults = atomic64_read(&vm->tdp_faults),
 		.mmio_exits = atomic64_read(&vm->mmio_exits),
+		.irq_injections = atomic64_read(&vm->irq_injections),
 		.nr_vcpus = READ_ONCE(vm->nr_vcpus),
 	};
 
@@ -61,6 +62,10 @@ static long hvx_vm_ioctl(struct file *file, unsigned int cmd,
 		return hvx_set_merge(vm, argp);
 	case HVX_GET_MERGE_STATS:
 		return hvx_get_merge_stats(vm, argp);
+	case HVX_ENABLE_LAPIC:
+		return hvx_enable_lapic(vm, arg);
+	case HVX_SIGNAL_MSI:
+		return hvx_signal_msi(vm, argp);
 	default:
 		return -ENOTTY;
 	}

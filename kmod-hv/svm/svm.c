@@ -180,6 +180,11 @@ static void svm_set_intercept(struct vmcb *vmcb, unsigned int bit)
 	vmcb->control.intercepts[bit / 32] |= BIT(bit % 32);
 }
 
+static void svm_clr_intercept(struct vmcb *vmcb, unsigned int bit)
+{
+	vmcb->control.intercepts[bit / 32] &= ~BIT(bit % 32);
+}
+
 static void svm_seg_reset(struct vmcb_seg *seg, u16 attrib)
 {
 	seg->selector = 0;
@@ -327,6 +332,7 @@ static void svm_decode_exit(struct hvx_vcpu *vcpu)
 	switch (code) {
 	case SVM_EXIT_INTR:
 	case SVM_EXIT_NMI:
+	case SVM_EXIT_VINTR:	/* the interrupt window opened */
 		x->kind = HVX_X_NONE;
 		return;
 	case SVM_EXIT_CPUID:
@@ -413,6 +419,7 @@ static int svm_vcpu_enter(struct hvx_vcpu *vcpu)
 	if (hvx_guest_mode_enter(vcpu, cpu))
 		svm->asid_gen = 0;
 	svm_pick_asid(svm, sd, cpu);
+	hvx_lapic_deliver(vcpu);
 
 	/*
 	 * With GIF clear, IF=1 lets nothing in on the host side, yet VMRUN
@@ -439,6 +446,43 @@ static int svm_vcpu_enter(struct hvx_vcpu *vcpu)
 	vcpu->rflags = vmcb->save.rflags;
 	svm_decode_exit(vcpu);
 	return 0;
+}
+
+/* ---- external interrupts (from the in-kernel local APIC) ------------------ */
+
+static bool svm_irq_window_open(struct hvx_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+
+	return (vcpu->rflags & X86_EFLAGS_IF) &&
+	       !(c->int_state & SVM_INTERRUPT_SHADOW_MASK) &&
+	       !(c->event_inj & SVM_EVTINJ_VALID);
+}
+
+static void svm_inject_irq(struct hvx_vcpu *vcpu, u8 vector)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+
+	c->event_inj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_INTR | vector;
+}
+
+/*
+ * A virtual interrupt pending (V_IRQ, ignoring V_TPR) with VINTR
+ * intercepted exits as soon as the guest could take it: then hvx injects
+ * the real vector with EVENTINJ.
+ */
+static void svm_set_irq_window(struct hvx_vcpu *vcpu, bool on)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u32 bits = V_IRQ_MASK | V_IGN_TPR_MASK | (0xf << V_INTR_PRIO_SHIFT);
+
+	if (on) {
+		vmcb->control.int_ctl |= bits;
+		svm_set_intercept(vmcb, INTERCEPT_VINTR);
+	} else {
+		vmcb->control.int_ctl &= ~bits;
+		svm_clr_intercept(vmcb, INTERCEPT_VINTR);
+	}
 }
 
 static void svm_inject_exception(struct hvx_vcpu *vcpu, u8 vector,
@@ -630,4 +674,7 @@ const struct hvx_vendor_ops hvx_svm_ops = {
 	.inject_exception = svm_inject_exception,
 	.tdp_leaf	= svm_tdp_leaf,
 	.tdp_table	= svm_tdp_table,
+	.irq_window_open = svm_irq_window_open,
+	.inject_irq	= svm_inject_irq,
+	.set_irq_window	= svm_set_irq_window,
 };

@@ -564,6 +564,7 @@ static void vmx_decode_exit(struct hvx_vcpu *vcpu, int failed)
 		return;
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
 	case EXIT_REASON_PREEMPTION_TIMER:
+	case EXIT_REASON_INTERRUPT_WINDOW:
 		x->kind = HVX_X_NONE;	/* interrupts are taken once back on */
 		return;
 	case EXIT_REASON_TRIPLE_FAULT:
@@ -666,6 +667,7 @@ static int vmx_vcpu_enter(struct hvx_vcpu *vcpu)
 		vmx_flush_tags(vcpu);
 		vmx->last_cpu = cpu;
 	}
+	hvx_lapic_deliver(vcpu);
 	if (this_cpu_read(vmx_last_vcpu) != vmx) {
 		indirect_branch_prediction_barrier();
 		this_cpu_write(vmx_last_vcpu, vmx);
@@ -772,6 +774,32 @@ static int vmx_handle_cr_access(struct hvx_vcpu *vcpu)
 	if (!ret)
 		vcpu->rip += vcpu->exit.insn_len;
 	return ret;
+}
+
+/* ---- external interrupts (from the in-kernel local APIC) ------------------ */
+
+static bool vmx_irq_window_open(struct hvx_vcpu *vcpu)
+{
+	return (vcpu->rflags & X86_EFLAGS_IF) &&
+	       !(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
+		 (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) &&
+	       !(vmcs_read(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID_MASK);
+}
+
+static void vmx_inject_irq(struct hvx_vcpu *vcpu, u8 vector)
+{
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD,
+		   INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | vector);
+}
+
+/* Interrupt-window exiting: an exit as soon as the guest can take one. */
+static void vmx_set_irq_window(struct hvx_vcpu *vcpu, bool on)
+{
+	u64 ctl = vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
+
+	if (!!(ctl & CPU_BASED_INTR_WINDOW_EXITING) == on)
+		return;
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, ctl ^ CPU_BASED_INTR_WINDOW_EXITING);
 }
 
 static void vmx_inject_exception(struct hvx_vcpu *vcpu, u8 vector,
@@ -967,4 +995,7 @@ const struct hvx_vendor_ops hvx_vmx_ops = {
 	.inject_exception = vmx_inject_exception,
 	.tdp_leaf	= vmx_tdp_leaf,
 	.tdp_table	= vmx_tdp_table,
+	.irq_window_open = vmx_irq_window_open,
+	.inject_irq	= vmx_inject_irq,
+	.set_irq_window	= vmx_set_irq_window,
 };

@@ -301,4 +301,102 @@ PAYLOAD(merge_stress64)
 	hlt
 END(merge_stress64)
 
+
+/*
+ * lapic64: loads a GDT and an IDT whose vectors 0x40-0x4f count into
+ * 0x20000 (last vector at 0x20008) and EOI the local APIC, then obeys the
+ * VMM after each UCALL_SYNC: RSI 0 reads APIC register RDI into RBX, 1
+ * writes EDX to it, 2 does STI;HLT;CLI, 3 CLI;HLT, 4 spins with
+ * interrupts on until the count reaches RDX, 5 ends.  Every SYNC reports
+ * the interrupt count in RCX and the last vector in R9.
+ */
+PAYLOAD(lapic64)
+	movq $0, 0x31000
+	movabs $0x00af9b000000ffff, %rax
+	mov %rax, 0x31008
+	movabs $0x00cf93000000ffff, %rax
+	mov %rax, 0x31010
+	movw $23, 0x31100
+	movq $0x31000, 0x31102
+	lgdt 0x31100
+	lea lapic_stubs(%rip), %rax
+	mov $0x40, %ecx
+1:	mov %rcx, %rdx
+	shl $4, %rdx
+	add $0x30000, %rdx
+	mov %rax, %rbx
+	mov %bx, (%rdx)
+	movw $0x8, 2(%rdx)
+	movw $0x8e00, 4(%rdx)
+	shr $16, %rbx
+	mov %bx, 6(%rdx)
+	shr $16, %rbx
+	mov %ebx, 8(%rdx)
+	movl $0, 12(%rdx)
+	add $16, %rax
+	inc %ecx
+	cmp $0x50, %ecx
+	jne 1b
+	movw $0xfff, 0x31110
+	movq $0x30000, 0x31112
+	lidt 0x31110
+	xor %esi, %esi
+	xor %edi, %edi
+2:	mov 0x20000, %rcx
+	mov 0x20008, %r9
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	mov $0xfee00000, %r8d
+	add %rdi, %r8
+	cmp $0, %rsi
+	jne 3f
+	mov (%r8), %ebx
+	jmp 2b
+3:	cmp $1, %rsi
+	jne 4f
+	mov %edx, (%r8)
+	jmp 2b
+4:	cmp $2, %rsi
+	jne 5f
+	sti
+	hlt
+	cli
+	jmp 2b
+5:	cmp $3, %rsi
+	jne 6f
+	cli
+	hlt
+	jmp 2b
+6:	cmp $4, %rsi
+	jne 8f
+	sti
+7:	cmp %rdx, 0x20000
+	jb 7b
+	cli
+	jmp 2b
+8:	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+
+lapic_common:
+	push %rax
+	mov 8(%rsp), %rax
+	mov %rax, 0x20008
+	incq 0x20000
+	mov $0xfee000b0, %eax
+	movl $0, (%rax)
+	pop %rax
+	add $8, %rsp
+	iretq
+
+	.balign 16
+lapic_stubs:
+	.set vec, 0x40
+	.rept 16
+	.balign 16
+	pushq $vec
+	jmp lapic_common
+	.set vec, vec + 1
+	.endr
+END(lapic64)
+
 	.section .note.GNU-stack, "", @progbits

@@ -170,6 +170,7 @@ struct hvx_memory_region {
  * @tdp_faults:	second-level faults that mapped a page.
  * @mmio_exits:	second-level faults outside any region (MMIO).
  * @nr_vcpus:	vCPUs created.
+ * @irq_injections: interrupts the in-kernel local APICs injected.
  * @reserved:	0.
  */
 struct hvx_vm_stats {
@@ -179,7 +180,8 @@ struct hvx_vm_stats {
 	__u64 mmio_exits;
 	__u32 nr_vcpus;
 	__u32 reserved32;
-	__u64 reserved[8];
+	__u64 irq_injections;
+	__u64 reserved[7];
 };
 
 /* MSR policy for MSRs hvx does not handle itself (HVX_SET_MSR_POLICY). */
@@ -304,12 +306,16 @@ struct hvx_merge_stats {
  * struct hvx_msi - HVX_SIGNAL_MSI argument: one message-signalled interrupt
  * @address:	0xfeeXXXXX: destination APIC ID in bits 19:12, destination
  *		mode in bit 2 (1 logical), as on the bus.
- * @data:	vector in bits 7:0, delivery mode in bits 10:8 (fixed 0,
- *		lowest priority 1, NMI 4), trigger mode in bit 15.
+ * @data:	vector in bits 7:0, delivery mode in bits 10:8 (fixed 0 or
+ *		lowest priority 1; others EINVAL), trigger mode in bit 15
+ *		(level-triggered interrupts are delivered as edge: there
+ *		is no EOI message back to the VMM's I/O APIC).
  * @flags:	0.
  * @reserved:	0.
  *
- * Returns how many local APICs accepted it (0 if none matched).
+ * Returns how many local APICs accepted it (0 if none matched); ENXIO
+ * without HVX_ENABLE_LAPIC.  Any thread may call it: a vCPU waiting in HLT
+ * is woken, one in the guest is interrupted to take it.
  */
 struct hvx_msi {
 	__u64 address;
