@@ -52,6 +52,18 @@ enum hvx_exit_kind {
 	HVX_X_UNHANDLED,	/* hw_code, info1, info2 */
 };
 
+/*
+ * Exits whose instruction the core completes and skips.  Its STI or MOV SS
+ * interrupt shadow ends with it, so the backend drops the shadow: else an
+ * interrupt that ends a STI;HLT wait would wait out the next instruction
+ * too (a CLI, in Linux's idle loop).
+ */
+static inline bool hvx_exit_skips_insn(enum hvx_exit_kind kind)
+{
+	return kind == HVX_X_IO || kind == HVX_X_CPUID || kind == HVX_X_RDMSR ||
+	       kind == HVX_X_WRMSR || kind == HVX_X_HLT || kind == HVX_X_HYPERCALL;
+}
+
 struct hvx_exit {
 	enum hvx_exit_kind kind;
 	u8 insn_len;		/* length of the exiting instruction, 0 unknown */

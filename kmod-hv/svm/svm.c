@@ -445,6 +445,8 @@ static int svm_vcpu_enter(struct hvx_vcpu *vcpu)
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
 	svm_decode_exit(vcpu);
+	if (hvx_exit_skips_insn(vcpu->exit.kind))
+		vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 	return 0;
 }
 

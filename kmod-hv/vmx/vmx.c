@@ -722,6 +722,10 @@ static int vmx_vcpu_enter(struct hvx_vcpu *vcpu)
 		vcpu->rflags = vmcs_read(GUEST_RFLAGS);
 	}
 	vmx_decode_exit(vcpu, failed);
+	if (hvx_exit_skips_insn(vcpu->exit.kind))
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
+			   vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
+			   ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
 	vmx_vmcs_put(vmx);
 
 	asm volatile("fxsave64 %0" : "=m"(*vmx->fpu));
