@@ -107,14 +107,19 @@ struct hvx_vm_merge {
 	u64 pages_unshared, pages_volatile;	/* the last complete pass */
 };
 
+/* A node of the merge trees: rbtrees ordered by the content's xxhash. */
+struct hvx_hash_node {
+	struct rb_node rb;
+	u64 hash;
+};
+
 /*
  * A shared frame: one page that several guest page slots map read-only.
  * page_private() of the page points back here while it is shared.
  */
 struct hvx_stable {
-	struct rb_node rb;
+	struct hvx_hash_node hn;
 	struct rb_root *root;	/* tree it is in; NULL for the zero frame */
-	u64 hash;
 	struct page *page;
 	refcount_t sharers;	/* slots mapping it, each with a page ref */
 	bool zero;

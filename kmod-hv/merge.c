@@ -60,8 +60,7 @@ static struct {
 
 /* A candidate of this pass: a page seen unchanged, not yet matched. */
 struct hvx_candidate {
-	struct rb_node rb;
-	u64 hash;
+	struct hvx_hash_node hn;
 	struct hvx_vm *vm;
 	struct hvx_region *region;
 	unsigned long index;
@@ -108,7 +107,7 @@ static void stable_free(struct hvx_stable *node)
 {
 	lockdep_assert_held(&hvx_merge_mutex);
 	if (node->root)
-		rb_erase(&node->rb, node->root);
+		rb_erase(&node->hn.rb, node->root);
 	else
 		hvx_zero_frame = NULL;
 	set_page_private(node->page, 0);
@@ -138,84 +137,67 @@ void hvx_stable_put(struct hvx_stable *node)
 	mutex_unlock(&hvx_merge_mutex);
 }
 
+/* ---- the trees: stable frames and this pass's candidates, by hash ------ */
+
+static int hash_node_cmp(const void *key, const struct rb_node *n)
+{
+	u64 hash = *(const u64 *)key, other = rb_entry(n, struct hvx_hash_node, rb)->hash;
+
+	return hash < other ? -1 : hash > other;
+}
+
+static bool hash_node_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct hvx_hash_node, rb)->hash <
+	       rb_entry(b, struct hvx_hash_node, rb)->hash;
+}
+
+/* Some node with @hash in @root (twins by hash are rare: content decides). */
+static struct hvx_hash_node *hash_search(struct rb_root *root, u64 hash)
+{
+	struct rb_node *n = rb_find(&hash, root, hash_node_cmp);
+
+	return n ? rb_entry(n, struct hvx_hash_node, rb) : NULL;
+}
+
 static struct hvx_stable *stable_search(struct rb_root *root, u64 hash)
 {
-	struct rb_node *n = root->rb_node;
+	struct hvx_hash_node *hn = hash_search(root, hash);
 
-	while (n) {
-		struct hvx_stable *node = rb_entry(n, struct hvx_stable, rb);
-
-		if (hash < node->hash)
-			n = n->rb_left;
-		else if (hash > node->hash)
-			n = n->rb_right;
-		else
-			return node;
-	}
-	return NULL;
+	return hn ? container_of(hn, struct hvx_stable, hn) : NULL;
 }
 
 static void stable_insert(struct rb_root *root, struct hvx_stable *node)
 {
-	struct rb_node **link = &root->rb_node, *parent = NULL;
-
-	while (*link) {
-		struct hvx_stable *cur = rb_entry(*link, struct hvx_stable, rb);
-
-		parent = *link;
-		link = node->hash < cur->hash ? &parent->rb_left :
-					       &parent->rb_right;
-	}
-	rb_link_node(&node->rb, parent, link);
-	rb_insert_color(&node->rb, root);
+	rb_add(&node->hn.rb, root, hash_node_less);
 	node->root = root;
 }
 
-/* ---- candidates (the unstable tree) -------------------------------------- */
-
 static struct hvx_candidate *candidate_search(struct rb_root *root, u64 hash)
 {
-	struct rb_node *n = root->rb_node;
+	struct hvx_hash_node *hn = hash_search(root, hash);
 
-	while (n) {
-		struct hvx_candidate *c = rb_entry(n, struct hvx_candidate, rb);
-
-		if (hash < c->hash)
-			n = n->rb_left;
-		else if (hash > c->hash)
-			n = n->rb_right;
-		else
-			return c;
-	}
-	return NULL;
+	return hn ? container_of(hn, struct hvx_candidate, hn) : NULL;
 }
 
 static void candidate_insert(struct rb_root *root, u64 hash, struct hvx_vm *vm,
 			     struct hvx_region *region, unsigned long index,
 			     struct page *page)
 {
-	struct rb_node **link = &root->rb_node, *parent = NULL;
 	struct hvx_candidate *c = kmalloc(sizeof(*c), GFP_KERNEL);
 
 	if (!c)
 		return;		/* a lost chance to merge, nothing more */
-	*c = (struct hvx_candidate){ .hash = hash, .vm = vm, .region = region,
+	*c = (struct hvx_candidate){ .hn.hash = hash, .vm = vm, .region = region,
 				     .index = index, .page = page };
-	while (*link) {
-		struct hvx_candidate *cur = rb_entry(*link, struct hvx_candidate, rb);
-
-		parent = *link;
-		link = hash < cur->hash ? &parent->rb_left : &parent->rb_right;
-	}
-	rb_link_node(&c->rb, parent, link);
-	rb_insert_color(&c->rb, root);
+	rb_add(&c->hn.rb, root, hash_node_less);
 }
 
 static void candidates_clear(struct rb_root *root)
 {
 	struct hvx_candidate *c, *next;
 
-	rbtree_postorder_for_each_entry_safe(c, next, root, rb)
+	rbtree_postorder_for_each_entry_safe(c, next, root, hn.rb)
 		kfree(c);
 	*root = RB_ROOT;
 }
@@ -302,7 +284,7 @@ static struct hvx_stable *merge_new_frame(struct rb_root *root, u64 hash,
 		kfree(node);
 		return NULL;
 	}
-	node->hash = hash;
+	node->hn.hash = hash;
 	node->page = expect;
 	node->zero = !root;
 	refcount_set(&node->sharers, 1);
@@ -360,7 +342,7 @@ static enum merge_result merge_page(struct hvx_vm *vm, struct hvx_region *region
 		return SCAN_UNSHARED;
 	}
 	/* Two pages with one hash: the earlier becomes the shared frame. */
-	rb_erase(&c->rb, &dom->unstable);
+	rb_erase(&c->hn.rb, &dom->unstable);
 	node = merge_new_frame(&dom->stable, hash, c->vm, c->region, c->index,
 			       c->page);
 	kfree(c);
