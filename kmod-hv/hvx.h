@@ -190,6 +190,9 @@ struct hvx_vcpu {
 	u64 tlb_gen;		/* vm->tlb_gen of the last flush */
 	int guest_cpu;		/* CPU it is in guest mode on, or -1 */
 	struct hvx_lapic *lapic;
+	bool wait_sipi;		/* INIT received: runs only after a SIPI */
+	unsigned long mp_events; /* HVX_MP_INIT, HVX_MP_SIPI: set by other vCPUs */
+	u8 sipi_vector;
 	wait_queue_head_t wq;	/* HLT waits here for an interrupt */
 
 	void *vendor;		/* backend state */
@@ -318,6 +321,7 @@ static inline struct hvx_stable *hvx_page_stable(struct page *page)
 int hvx_create_vcpu(struct hvx_vm *vm, struct file *vm_file, unsigned long id);
 
 /* lapic.c: the in-kernel local APIC */
+enum { HVX_MP_INIT, HVX_MP_SIPI };	/* bits of hvx_vcpu.mp_events */
 int hvx_enable_lapic(struct hvx_vm *vm, unsigned long arg);
 int hvx_signal_msi(struct hvx_vm *vm, const struct hvx_msi __user *argp);
 int hvx_lapic_create(struct hvx_vcpu *vcpu);
@@ -326,6 +330,7 @@ bool hvx_lapic_covers(struct hvx_vcpu *vcpu, u64 gpa);
 void hvx_lapic_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool write, u64 *val,
 		    unsigned int size);
 bool hvx_lapic_pending(struct hvx_vcpu *vcpu);
+int hvx_lapic_mp_events(struct hvx_vcpu *vcpu);
 void hvx_lapic_deliver(struct hvx_vcpu *vcpu);
 void hvx_vcpu_kick(struct hvx_vcpu *vcpu);
 

@@ -184,6 +184,23 @@ static u32 lapic_timer_current(struct hvx_lapic *apic)
 
 /* ---- interrupt routing ---------------------------------------------------- */
 
+/*
+ * INIT and SIPI, the way an OS starts its other CPUs: INIT parks the
+ * target until a SIPI, which starts it in real mode at vector << 12.
+ * They are handled by the target's own thread (hvx_lapic_mp_events).
+ */
+static void lapic_mp_event(struct hvx_vcpu *v, u32 dm, u8 vector)
+{
+	if (dm == APIC_DM_STARTUP) {
+		WRITE_ONCE(v->sipi_vector, vector);
+		smp_mb__before_atomic();
+		set_bit(HVX_MP_SIPI, &v->mp_events);
+	} else {
+		set_bit(HVX_MP_INIT, &v->mp_events);
+	}
+	hvx_vcpu_kick(v);
+}
+
 /* Does @apic answer destination @dest in @logical or physical mode? */
 static bool lapic_match(struct hvx_lapic *apic, u32 dest, bool logical)
 {
@@ -229,7 +246,14 @@ static int lapic_route(struct hvx_vm *vm, struct hvx_vcpu *self, u32 dest,
 			hit = lapic_match(v->lapic, dest, logical);
 			break;
 		}
-		if (!hit || !lapic_enabled(v->lapic))
+		if (!hit)
+			continue;
+		if (dm == APIC_DM_INIT || dm == APIC_DM_STARTUP) {
+			lapic_mp_event(v, dm, vector);
+			n++;
+			continue;
+		}
+		if (!lapic_enabled(v->lapic))
 			continue;
 		lapic_raise(v->lapic, vector);
 		n++;
@@ -245,14 +269,63 @@ static void lapic_send_ipi(struct hvx_lapic *apic, u32 icr_lo)
 	struct hvx_vm *vm = apic->vcpu->vm;
 	u32 dm = icr_lo & APIC_DM_FIXED_MASK;
 
-	/* INIT, SIPI, NMI and SMI are not offered: single-vCPU guests. */
-	if (dm != APIC_DM_FIXED && dm != APIC_DM_LOWEST)
+	/* An INIT level de-assert is a no-op on xAPICs; NMI and SMI are not offered. */
+	if (dm == APIC_DM_INIT && !(icr_lo & APIC_INT_ASSERT))
+		return;
+	if (dm != APIC_DM_FIXED && dm != APIC_DM_LOWEST && dm != APIC_DM_INIT &&
+	    dm != APIC_DM_STARTUP)
 		return;
 	mutex_lock(&vm->lock);
 	lapic_route(vm, apic->vcpu, GET_XAPIC_DEST_FIELD(apic->icr_hi), icr_lo & APIC_DEST_LOGICAL,
 		    icr_lo & APIC_DEST_ALLBUT /* the shorthand bits */, dm,
 		    icr_lo & APIC_VECTOR_MASK);
 	mutex_unlock(&vm->lock);
+}
+
+/* The state a SIPI starts a CPU in: real mode at @vector << 12. */
+static void lapic_sipi_reset(struct hvx_vcpu *vcpu, u8 vector)
+{
+	struct hvx_segment data = { .limit = 0xffff, .type = 3, .present = 1, .s = 1 };
+	struct hvx_sregs s;
+
+	hvx_ops->get_sregs(vcpu, &s);
+	s.cs = data;
+	s.cs.type = 0xb;
+	s.cs.selector = vector << 8;
+	s.cs.base = (u64)vector << 12;
+	s.ds = s.es = s.fs = s.gs = s.ss = data;
+	s.gdt.base = s.idt.base = 0;
+	s.gdt.limit = s.idt.limit = 0xffff;
+	s.cr0 = X86_CR0_ET;
+	s.cr2 = s.cr3 = s.cr4 = s.efer = 0;
+	hvx_ops->set_sregs(vcpu, &s);
+	memset(vcpu->regs, 0, sizeof(vcpu->regs));
+	vcpu->rip = 0;
+	vcpu->rflags = X86_EFLAGS_FIXED;
+	vcpu->pending = HVX_PENDING_NONE;
+}
+
+/*
+ * Before each entry: act on INIT and SIPI, and wait while parked for a
+ * SIPI.  0 to run the guest, -EINTR on a signal.
+ */
+int hvx_lapic_mp_events(struct hvx_vcpu *vcpu)
+{
+	for (;;) {
+		if (test_and_clear_bit(HVX_MP_INIT, &vcpu->mp_events))
+			vcpu->wait_sipi = true;
+		if (!vcpu->wait_sipi) {
+			clear_bit(HVX_MP_SIPI, &vcpu->mp_events);	/* ignored */
+			return 0;
+		}
+		if (test_and_clear_bit(HVX_MP_SIPI, &vcpu->mp_events)) {
+			lapic_sipi_reset(vcpu, READ_ONCE(vcpu->sipi_vector));
+			vcpu->wait_sipi = false;
+			return 0;
+		}
+		if (wait_event_interruptible(vcpu->wq, READ_ONCE(vcpu->mp_events)))
+			return -EINTR;
+	}
 }
 
 int hvx_signal_msi(struct hvx_vm *vm, const struct hvx_msi __user *argp)

@@ -432,7 +432,8 @@ static int hvx_vcpu_run(struct hvx_vcpu *vcpu)
 		return ret;
 
 	for (;;) {
-		if (READ_ONCE(run->immediate_exit) || signal_pending(current)) {
+		if (READ_ONCE(run->immediate_exit) || signal_pending(current) ||
+		    (vcpu->lapic && hvx_lapic_mp_events(vcpu))) {
 			run->exit_reason = HVX_EXIT_INTR;
 			return -EINTR;
 		}
@@ -517,6 +518,8 @@ static long hvx_set_sregs_ioctl(struct hvx_vcpu *vcpu, void __user *argp)
 	s.efer &= ~(u64)EFER_LMA;
 	if ((s.efer & EFER_LME) && (s.cr0 & X86_CR0_PG))
 		s.efer |= EFER_LMA;
+	if (vcpu->lapic && (s.apic_base ^ vcpu->msr_apic_base) & 0xffffff000ull)
+		return -EINVAL;		/* the in-kernel APIC stays at its page */
 	vcpu->msr_apic_base = s.apic_base;
 	hvx_ops->set_sregs(vcpu, &s);
 	return 0;
@@ -740,6 +743,8 @@ int hvx_create_vcpu(struct hvx_vm *vm, struct file *vm_file, unsigned long id)
 		ret = hvx_lapic_create(vcpu);
 		if (ret)
 			goto unlock;
+		/* Application processors wait for INIT/SIPI, as on hardware. */
+		vcpu->wait_sipi = id != 0;
 	}
 	fd = hvx_anon_fd("hvx-vcpu", &hvx_vcpu_fops, vcpu, &file);
 	if (fd < 0) {

@@ -202,11 +202,72 @@ static void test_guest(void)
 	guest_vm_destroy(&g.vm);
 }
 
+/* vCPU 1's thread: HVX_RUN must wait until vCPU 0 sends INIT and SIPI. */
+struct ap {
+	struct guest_vcpu v;
+	struct hvx_regs r;
+	struct hvx_sregs s;
+	int ucall;
+	volatile bool done;
+};
+
+static void *ap_fn(void *arg)
+{
+	struct ap *ap = arg;
+
+	ap->ucall = guest_run_to_ucall(&ap->v, &ap->r);
+	ioctl(ap->v.fd, HVX_GET_SREGS, &ap->s);
+	ap->done = true;
+	return NULL;
+}
+
+static void test_init_sipi(void)
+{
+	struct lapic_guest g;
+	struct ap ap = {};
+	pthread_t t;
+	bool ok, parked;
+	int i;
+
+	if (guest_vm_create(&g.vm, GUEST_MEM_DEFAULT) || ioctl(g.vm.fd, HVX_ENABLE_LAPIC, 0) ||
+	    guest_vcpu_create(&g.vm, &g.v, 0) || guest_vcpu_create(&g.vm, &ap.v, 1) ||
+	    guest_load(&g.v, MODE_LONG, PAYLOAD(lapic64)) ||
+	    guest_run_to_ucall(&g.v, &g.r) != UCALL_SYNC) {
+		ktap_result(false, "ap_waits_for_sipi");
+		ktap_result(false, "init_sipi_starts_ap_in_real_mode");
+		return;
+	}
+	memcpy(g.vm.mem + 0xa000, PAYLOAD(ap_real16).start,
+	       PAYLOAD(ap_real16).end - PAYLOAD(ap_real16).start);
+	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = on_sigusr1 }, NULL);
+	pthread_create(&t, NULL, ap_fn, &ap);
+	usleep(200000);
+	parked = !ap.done;
+	ktap_result(parked, "ap_waits_for_sipi");
+
+	/* What Linux sends: INIT assert, INIT de-assert, SIPI (vector 0x0a). */
+	ok = !apic_write(&g, 0x310, 1u << 24) && !apic_write(&g, 0x300, 0xc500) &&
+	     !apic_write(&g, 0x300, 0x8500) && !apic_write(&g, 0x300, 0x060a);
+	for (i = 0; i < 500 && !ap.done; i++)
+		usleep(20000);
+	if (!ap.done)
+		pthread_kill(t, SIGUSR1);	/* unblock it: the test has failed */
+	pthread_join(t, NULL);
+	ktap_diag("AP: ucall %#x, CS %#llx (base %#llx)", ap.ucall,
+		  (unsigned long long)ap.r.rbx, (unsigned long long)ap.s.cs.base);
+	ktap_result(ok && parked && ap.ucall == UCALL_SYNC && ap.r.rbx == 0xa00 &&
+		    ap.s.cs.base == 0xa000 && !(ap.s.cr0 & 1), "init_sipi_starts_ap_in_real_mode");
+	guest_vcpu_destroy(&ap.v);
+	guest_vcpu_destroy(&g.v);
+	guest_vm_destroy(&g.vm);
+}
+
 int main(void)
 {
 	guest_require_vcpus();
-	ktap_plan(21);
+	ktap_plan(23);
 	test_api();
 	test_guest();
+	test_init_sipi();
 	return ktap_finish();
 }

@@ -399,4 +399,16 @@ lapic_stubs:
 	.endr
 END(lapic64)
 
+
+/* ap_real16: what a SIPI starts: reports its CS in RBX, then halts. */
+	.code16
+PAYLOAD(ap_real16)
+	mov %cs, %bx
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	cli
+	hlt
+END(ap_real16)
+	.code64
+
 	.section .note.GNU-stack, "", @progbits
