@@ -288,7 +288,10 @@ struct hvx_merge_stats {
  * no x2APIC), inter-processor interrupts, and interrupt delivery into
  * the guest.  HLT then waits inside the kernel until an interrupt can be
  * taken; a HLT with interrupts disabled (RFLAGS.IF = 0), which nothing
- * but an NMI could end, exits with HVX_EXIT_HLT.
+ * but an NMI could end, exits with HVX_EXIT_HLT.  vCPUs other than 0 start
+ * parked, as application processors do: HVX_RUN waits until another vCPU
+ * sends them INIT and a start-up IPI, then runs them in real mode at the
+ * SIPI vector's page.
  *
  * The VMM: the I/O APIC, PIC, PIT, RTC and the devices.  These run rarely
  * (the PIT only while Linux calibrates its clocks, the I/O APIC when a
