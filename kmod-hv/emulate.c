@@ -259,11 +259,12 @@ int hvx_emulate_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool write)
 		return 0;
 	}
 
+	if (m.store)
+		val = m.imm ? m.imm_val : m.high_byte ? vcpu->regs[m.reg] >> 8 :
+		      vcpu->regs[m.reg];
 	/* The local APIC page is handled here, without a trip to the VMM. */
 	if (hvx_lapic_covers(vcpu, gpa)) {
 		if (m.store) {
-			val = m.imm ? m.imm_val : m.high_byte ?
-			      vcpu->regs[m.reg] >> 8 : vcpu->regs[m.reg];
 			hvx_lapic_mmio(vcpu, gpa, true, &val, m.size);
 			vcpu->rip += m.len;
 			return 1;
@@ -273,18 +274,18 @@ int hvx_emulate_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool write)
 		return hvx_complete_mmio_read(vcpu, &val) ?: 1;
 	}
 
+	/* So is a write an ioeventfd is bound to: the device thread gets it. */
+	if (m.store && hvx_ioeventfd_write(vcpu->vm, false, gpa, m.size, val)) {
+		vcpu->rip += m.len;
+		return 1;
+	}
+
 	run->exit_reason = HVX_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;
 	run->mmio.len = m.size;
 	run->mmio.is_write = m.store;
 	memset(run->mmio.data, 0, sizeof(run->mmio.data));
 	if (m.store) {
-		if (m.imm)
-			val = m.imm_val;
-		else if (m.high_byte)
-			val = vcpu->regs[m.reg] >> 8;
-		else
-			val = vcpu->regs[m.reg];
 		memcpy(run->mmio.data, &val, m.size);
 		vcpu->rip += m.len;
 		return 0;

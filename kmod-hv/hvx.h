@@ -150,6 +150,10 @@ struct hvx_vm {
 	atomic64_t mmio_exits;
 	atomic64_t irq_injections;
 	bool lapic_enabled;	/* HVX_ENABLE_LAPIC: every vCPU gets one */
+
+	struct mutex eventfd_lock;	/* the two lists below */
+	struct list_head ioeventfds, irqfds;
+	unsigned int nr_ioeventfds, nr_irqfds;
 };
 
 /* A pending exit to userspace that the next HVX_RUN must complete. */
@@ -324,6 +328,8 @@ int hvx_create_vcpu(struct hvx_vm *vm, struct file *vm_file, unsigned long id);
 enum { HVX_MP_INIT, HVX_MP_SIPI };	/* bits of hvx_vcpu.mp_events */
 int hvx_enable_lapic(struct hvx_vm *vm, unsigned long arg);
 int hvx_signal_msi(struct hvx_vm *vm, const struct hvx_msi __user *argp);
+int hvx_check_msi(u64 address, u32 data);
+int hvx_deliver_msi(struct hvx_vm *vm, u64 address, u32 data);
 int hvx_lapic_create(struct hvx_vcpu *vcpu);
 void hvx_lapic_free(struct hvx_vcpu *vcpu);
 bool hvx_lapic_covers(struct hvx_vcpu *vcpu, u64 gpa);
@@ -333,6 +339,13 @@ bool hvx_lapic_pending(struct hvx_vcpu *vcpu);
 int hvx_lapic_mp_events(struct hvx_vcpu *vcpu);
 void hvx_lapic_deliver(struct hvx_vcpu *vcpu);
 void hvx_vcpu_kick(struct hvx_vcpu *vcpu);
+
+/* eventfd.c: ioeventfd and irqfd */
+void hvx_eventfd_vm_init(struct hvx_vm *vm);
+void hvx_eventfd_vm_release(struct hvx_vm *vm);
+int hvx_ioeventfd(struct hvx_vm *vm, const struct hvx_ioeventfd __user *argp);
+int hvx_irqfd(struct hvx_vm *vm, const struct hvx_irqfd __user *argp);
+bool hvx_ioeventfd_write(struct hvx_vm *vm, bool pio, u64 addr, u32 len, u64 val);
 
 /* emulate.c: guest address translation and the MMIO instruction decoder */
 int hvx_gva_to_gpa(struct hvx_vcpu *vcpu, const struct hvx_sregs *sregs,

@@ -328,29 +328,44 @@ int hvx_lapic_mp_events(struct hvx_vcpu *vcpu)
 	}
 }
 
+/* Is this an MSI hvx can deliver?  0 or -EINVAL. */
+int hvx_check_msi(u64 address, u32 data)
+{
+	u32 dm = data & APIC_DM_FIXED_MASK;	/* MSI data: ICR layout */
+
+	if ((address >> 20) != 0xfee || data >> 16 ||
+	    (dm != APIC_DM_FIXED && dm != APIC_DM_LOWEST))
+		return -EINVAL;
+	return 0;
+}
+
+/* Deliver a checked MSI; how many local APICs took it. */
+int hvx_deliver_msi(struct hvx_vm *vm, u64 address, u32 data)
+{
+	int n;
+
+	mutex_lock(&vm->lock);
+	n = lapic_route(vm, NULL, (address >> 12) & 0xff, address & BIT(2), 0,
+			data & APIC_DM_FIXED_MASK, data & APIC_VECTOR_MASK);
+	mutex_unlock(&vm->lock);
+	return n;
+}
+
 int hvx_signal_msi(struct hvx_vm *vm, const struct hvx_msi __user *argp)
 {
 	struct hvx_msi msi;
 	unsigned int i;
-	u32 dm;
-	int n;
 
 	if (copy_from_user(&msi, argp, sizeof(msi)))
 		return -EFAULT;
 	for (i = 0; i < ARRAY_SIZE(msi.reserved); i++)
 		if (msi.reserved[i])
 			return -EINVAL;
-	dm = msi.data & APIC_DM_FIXED_MASK;	/* MSI data: ICR layout */
-	if (msi.flags || (msi.address >> 20) != 0xfee || msi.data >> 16 ||
-	    (dm != APIC_DM_FIXED && dm != APIC_DM_LOWEST))
+	if (msi.flags || hvx_check_msi(msi.address, msi.data))
 		return -EINVAL;
 	if (!READ_ONCE(vm->lapic_enabled))
 		return -ENXIO;
-	mutex_lock(&vm->lock);
-	n = lapic_route(vm, NULL, (msi.address >> 12) & 0xff, msi.address & BIT(2),
-			0, dm, msi.data & 0xff);
-	mutex_unlock(&vm->lock);
-	return n;
+	return hvx_deliver_msi(vm, msi.address, msi.data);
 }
 
 /* ---- registers ------------------------------------------------------------ */

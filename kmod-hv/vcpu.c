@@ -192,10 +192,13 @@ static int hvx_handle_io(struct hvx_vcpu *vcpu)
 		if (vcpu->exit.io.in) {
 			vcpu->pending = HVX_PENDING_IO_IN;
 			vcpu->pending_len = vcpu->exit.insn_len;
-		} else {
-			memcpy(data, &vcpu->regs[HVX_RAX], size);
-			hvx_skip_insn(vcpu, vcpu->exit.insn_len);
+			return 0;
 		}
+		hvx_skip_insn(vcpu, vcpu->exit.insn_len);
+		if (hvx_ioeventfd_write(vcpu->vm, true, run->io.port, size,
+					vcpu->regs[HVX_RAX]))
+			return 1;
+		memcpy(data, &vcpu->regs[HVX_RAX], size);
 		return 0;
 	}
 

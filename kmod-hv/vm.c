@@ -18,6 +18,7 @@ static int hvx_vm_release(struct inode *inode, struct file *file)
 {
 	struct hvx_vm *vm = file->private_data;
 
+	hvx_eventfd_vm_release(vm);
 	hvx_merge_vm_release(vm);
 	tdp_destroy(vm);
 	hvx_free_regions(vm);
@@ -66,6 +67,10 @@ static long hvx_vm_ioctl(struct file *file, unsigned int cmd,
 		return hvx_enable_lapic(vm, arg);
 	case HVX_SIGNAL_MSI:
 		return hvx_signal_msi(vm, argp);
+	case HVX_IOEVENTFD:
+		return hvx_ioeventfd(vm, argp);
+	case HVX_IRQFD:
+		return hvx_irqfd(vm, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -121,6 +126,7 @@ int hvx_create_vm(unsigned long flags)
 	}
 	mutex_init(&vm->lock);
 	hvx_merge_vm_init(vm);
+	hvx_eventfd_vm_init(vm);
 	ret = tdp_init(vm);
 	if (ret)
 		goto free_vm;

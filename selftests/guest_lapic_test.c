@@ -2,6 +2,7 @@
 /* guest_lapic_test.c - the in-kernel local APIC: registers, timer, MSIs, IPIs, TPR, HLT waits. */
 #include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <time.h>
 
@@ -202,6 +203,82 @@ static void test_guest(void)
 	guest_vm_destroy(&g.vm);
 }
 
+static void *eventfd_writer(void *arg)
+{
+	uint64_t one = 1;
+
+	usleep(50000);
+	if (write(*(int *)arg, &one, sizeof(one)) != sizeof(one))
+		perror("eventfd write");
+	return NULL;
+}
+
+/* irqfd: a write to the eventfd is an MSI into the guest. */
+static void test_irqfd(void)
+{
+	struct hvx_irqfd irq = { .msi_address = 0xfee00000, .msi_data = 0x48 };
+	int efd = eventfd(0, 0), efd2 = eventfd(0, 0);
+	struct lapic_guest g;
+	struct guest_vm plain;
+	uint64_t count, one = 1;
+	pthread_t t;
+	bool ok;
+
+	irq.fd = efd;
+	if (!guest_vm_create(&plain, GUEST_MEM_DEFAULT)) {
+		ktap_expect_errno("irqfd_without_lapic", ioctl(plain.fd, HVX_IRQFD, &irq), ENXIO);
+		guest_vm_destroy(&plain);
+	}
+	if (guest_vm_create(&g.vm, GUEST_MEM_DEFAULT) || ioctl(g.vm.fd, HVX_ENABLE_LAPIC, 0) ||
+	    guest_vcpu_create(&g.vm, &g.v, 0) || guest_load(&g.v, MODE_LONG, PAYLOAD(lapic64)) ||
+	    guest_run_to_ucall(&g.v, &g.r) != UCALL_SYNC) {
+		ktap_result(false, "irqfd_setup");
+		return;
+	}
+	apic_write(&g, 0xf0, 0x1ff);
+	ktap_expect_errno("irqfd_bad_msi", ioctl(g.vm.fd, HVX_IRQFD,
+		&(struct hvx_irqfd){ .fd = efd, .msi_address = 0x1000, .msi_data = 0x48 }), EINVAL);
+	ktap_expect_errno("irqfd_bad_flags", ioctl(g.vm.fd, HVX_IRQFD,
+		&(struct hvx_irqfd){ .fd = efd, .flags = 2, .msi_address = 0xfee00000 }), EINVAL);
+	ktap_expect_errno("irqfd_deassign_unbound", ioctl(g.vm.fd, HVX_IRQFD,
+		&(struct hvx_irqfd){ .fd = efd, .flags = HVX_IRQFD_DEASSIGN }), ENOENT);
+
+	/* Written before the binding: delivered when bound. */
+	count = g.r.rcx;
+	ok = write(efd2, &one, sizeof(one)) == sizeof(one) &&
+	     !ioctl(g.vm.fd, HVX_IRQFD, &(struct hvx_irqfd){ .fd = efd2,
+			.msi_address = 0xfee00000, .msi_data = 0x49 }) &&
+	     !step(&g, OP_SPIN, 0, count + 1) && g.r.r9 == 0x49;
+	ktap_result(ok, "irqfd_pending_write_delivered_on_bind");
+
+	count = g.r.rcx;
+	ok = !ioctl(g.vm.fd, HVX_IRQFD, &irq) &&
+	     write(efd, &one, sizeof(one)) == sizeof(one) &&
+	     !step(&g, OP_SPIN, 0, count + 1) && g.r.r9 == 0x48;
+	ktap_result(ok, "irqfd_write_injects_msi");
+	ktap_expect_errno("irqfd_twice", ioctl(g.vm.fd, HVX_IRQFD, &irq), EEXIST);
+
+	/* From another thread, into a vCPU waiting in HLT. */
+	count = g.r.rcx;
+	pthread_create(&t, NULL, eventfd_writer, &efd);
+	ok = !step(&g, OP_STI_HLT, 0, 0) && g.r.rcx == count + 1 && g.r.r9 == 0x48;
+	pthread_join(t, NULL);
+	ktap_result(ok, "irqfd_wakes_halted_vcpu");
+
+	/* Unbound: writes reach nobody. */
+	count = g.r.rcx;
+	ok = !ioctl(g.vm.fd, HVX_IRQFD, &(struct hvx_irqfd){ .fd = efd,
+			.flags = HVX_IRQFD_DEASSIGN }) &&
+	     write(efd, &one, sizeof(one)) == sizeof(one) && usleep(50000) == 0 &&
+	     !step(&g, OP_SPIN, 0, 0) && g.r.rcx == count;
+	ktap_result(ok, "irqfd_deassign");
+	step(&g, OP_END, 0, 0);
+	guest_vcpu_destroy(&g.v);
+	guest_vm_destroy(&g.vm);
+	close(efd);
+	close(efd2);
+}
+
 /* vCPU 1's thread: HVX_RUN must wait until vCPU 0 sends INIT and SIPI. */
 struct ap {
 	struct guest_vcpu v;
@@ -265,9 +342,10 @@ static void test_init_sipi(void)
 int main(void)
 {
 	guest_require_vcpus();
-	ktap_plan(23);
+	ktap_plan(32);
 	test_api();
 	test_guest();
+	test_irqfd();
 	test_init_sipi();
 	return ktap_finish();
 }

@@ -400,6 +400,24 @@ lapic_stubs:
 END(lapic64)
 
 
+
+/*
+ * notify64: RCX times, OUT of EBX to port 0x510 and a 4-byte store of EBX
+ * to MMIO address 0xd0000000; then UCALL_SYNC, and again.
+ */
+PAYLOAD(notify64)
+1:	mov %ebx, %eax
+	mov $0x510, %dx
+	out %eax, %dx
+	mov $0xd0000000, %edi
+	mov %ebx, (%rdi)
+	dec %rcx
+	jnz 1b
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	jmp 1b
+END(notify64)
+
 /* ap_real16: what a SIPI starts: reports its CS in RBX, then halts. */
 	.code16
 PAYLOAD(ap_real16)

@@ -330,6 +330,69 @@ struct hvx_msi {
 #define HVX_SIGNAL_MSI		_IOW(HVXIO, 0x17, struct hvx_msi)
 
 /*
+ * Eventfds: device threads and vCPUs run in parallel.
+ *
+ * HVX_IOEVENTFD: a guest write to a port or MMIO address (a virtio queue
+ * notify register, say) signals an eventfd inside the kernel and the guest
+ * goes on, without an exit to the vCPU thread.
+ */
+#define HVX_IOEVENTFD_PIO	(1u << 0)	/* @addr is a port, else MMIO */
+#define HVX_IOEVENTFD_DATAMATCH	(1u << 1)	/* only writes of @datamatch */
+#define HVX_IOEVENTFD_DEASSIGN	(1u << 2)	/* remove the matching entry */
+
+/**
+ * struct hvx_ioeventfd - HVX_IOEVENTFD argument
+ * @addr:	port (below 0x10000) or guest physical address.
+ * @len:	access size that matches: 1, 2, 4 or 8 (8: MMIO only).
+ * @fd:		an eventfd.
+ * @flags:	HVX_IOEVENTFD_*.
+ * @datamatch:	with HVX_IOEVENTFD_DATAMATCH, the value written.
+ * @reserved:	0.
+ *
+ * EEXIST for a second entry with the same address, length and data match;
+ * ENOENT when a DEASSIGN finds none; ENOSPC past 256 entries per VM.
+ */
+struct hvx_ioeventfd {
+	__u64 addr;
+	__u32 len;
+	__s32 fd;
+	__u32 flags;
+	__u32 reserved32;
+	__u64 datamatch;
+	__u64 reserved[2];
+};
+
+#define HVX_IOEVENTFD		_IOW(HVXIO, 0x18, struct hvx_ioeventfd)
+
+/*
+ * HVX_IRQFD: each write to the eventfd @fd (by any thread or process)
+ * delivers the MSI @msi_address/@msi_data to the in-kernel local APICs, as
+ * HVX_SIGNAL_MSI would.  Needs HVX_ENABLE_LAPIC.
+ */
+#define HVX_IRQFD_DEASSIGN	(1u << 0)
+
+/**
+ * struct hvx_irqfd - HVX_IRQFD argument
+ * @fd:		an eventfd.
+ * @flags:	HVX_IRQFD_DEASSIGN to remove the binding of @fd.
+ * @msi_address, @msi_data: the MSI, as in struct hvx_msi.
+ * @reserved:	0.
+ *
+ * EEXIST if @fd is bound already; ENOENT when a DEASSIGN finds no binding;
+ * ENXIO without the local APIC; ENOSPC past 256 bindings per VM.
+ */
+struct hvx_irqfd {
+	__s32 fd;
+	__u32 flags;
+	__u64 msi_address;
+	__u32 msi_data;
+	__u32 reserved32;
+	__u64 reserved[2];
+};
+
+#define HVX_IRQFD		_IOW(HVXIO, 0x19, struct hvx_irqfd)
+
+/*
  * ---------------------------------------------------------------------
  * vCPU fd
  * ---------------------------------------------------------------------
