@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# build-initramfs.sh - packs the test host's initramfs: busybox, hvx.ko, Debian's KVM, selftests, tools.
+# build-initramfs.sh - packs the test host's initramfs: busybox, hvx.ko, Debian's KVM, selftests, tools, hvx-run's guest.
 # Usage: build-initramfs.sh KVER OUT.cpio.gz
 set -euo pipefail
 kver=$1
@@ -14,7 +14,11 @@ cp /bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 cp "$top/selftests/testhost/init" "$root/init"
 cp "$top/hvx.ko" "$root/lib/hvx/hvx.ko"
-cp "$top/userspace-tools/hvx-info" "$root/usr/bin/"
+cp "$top/userspace-tools/hvx-info" "$top/userspace-tools/hvx-run/hvx-run" "$root/usr/bin/"
+# hvx-run's test guest: this same Debian kernel and a small busybox initramfs.
+mkdir -p "$root/boot"
+cp "/boot/vmlinuz-$kver" "$root/boot/"
+"$top/selftests/testhost/build-guest-initramfs.sh" "$root/boot/hvx-guest.cpio.gz"
 
 # The modules Debian's KVM needs, in load order.
 mods=/lib/modules/$kver

@@ -1,0 +1,176 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# hvx_run_test.sh - hvx-run boots the Debian kernel as a guest: console, CPUID, timer, memory, and each ending's exit status.
+. /tests/ktap.sh
+RUN=/usr/bin/hvx-run
+KERNEL=/boot/vmlinuz-$(uname -r)
+GUEST=/boot/hvx-guest.cpio.gz
+MEM_MB=256
+# console/earlyprintk: the console on the UART from the first line on;
+# reboot=k: reset through the i8042; panic=-1: reset at once after a panic;
+# tsc=reliable: this emulated host loses timer ticks under load, and Linux
+# would otherwise blame the TSC (whose rate hvx-run passes as tsc_early_khz).
+CMDLINE="console=ttyS0 earlyprintk=serial,ttyS0 reboot=k panic=-1 tsc=reliable"
+BOOT_TIMEOUT=120
+T=/tmp/hvx-run-test
+
+# The host log is judged for kernel splats: a guest's are shown defused.
+defuse() {
+	sed -e 's/Kernel panic/Kernel p@nic/g; s/Call Trace/Call Tr@ce/g; s/WARNING:/W@RNING:/g' \
+	    -e 's/BUG/B@G/g; s/Oops/O@ps/g; s/general protection/general pr@tection/g' \
+	    -e 's/lockdep/l@ckdep/g; s/soft lockup/soft l@ckup/g; s/hung_task/hung_t@sk/g' \
+	    -e 's/UBSAN:/UBS@N:/g; s/KASAN:/KAS@N:/g; s/circular locking/circular l@cking/g' \
+	    -e 's/\r$//; s/^/# | /'
+}
+
+# boot NAME EXTRA-CMDLINE [hvx-run options]: one guest run, console in
+# $T/NAME.out, hvx-run's messages in $T/NAME.err, exit status in $T/NAME.rc.
+boot() {
+	name=$1 extra=$2
+	shift 2
+	timeout $BOOT_TIMEOUT $RUN -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M -p "$CMDLINE $extra" "$@" \
+		</dev/null >$T/$name.out 2>$T/$name.err
+	echo $? >$T/$name.rc
+	ktap_diag "$name: exit $(cat $T/$name.rc), $(tail -n 1 $T/$name.err)"
+}
+
+# marker NAME KEY: the value of a "HVX-GUEST: KEY value" line.
+marker() {
+	tr -d '\r' <$T/$1.out | sed -n "s/^HVX-GUEST: $2 //p" | head -n 1
+}
+
+show_tail() {
+	tail -n "${2:-25}" $T/$1.out | defuse
+}
+
+# usage_error NAME ARGS...: exit status 2 and exactly one line on stderr.
+usage_error() {
+	name=$1
+	shift
+	$RUN "$@" </dev/null >$T/$name.out 2>$T/$name.err
+	rc=$?
+	ktap_diag "$name: exit $rc: $(cat $T/$name.err)"
+	[ $rc -eq 2 ] && [ "$(wc -l <$T/$name.err)" -eq 1 ] && [ ! -s $T/$name.out ]
+	ktap_result $name $?
+}
+
+# ktap_skip NAME REASON
+ktap_skip() {
+	ktap_n=$((ktap_n + 1))
+	echo "ok $ktap_n $1 # SKIP $2"
+}
+
+ktap_plan 21
+mkdir -p $T
+head -c 8192 /dev/zero >$T/zero.img
+
+usage_error no_kernel_is_usage_error
+usage_error unknown_option_is_usage_error -k "$KERNEL" --frobnicate
+usage_error bad_memory_size_is_usage_error -k "$KERNEL" -m lots
+usage_error missing_kernel_file_is_usage_error -k /nonexistent/bzImage
+usage_error non_bzimage_is_usage_error -k $T/zero.img
+usage_error missing_initrd_is_usage_error -k "$KERNEL" -i /nonexistent/initrd
+$RUN --help >$T/help.out 2>&1
+[ $? -eq 0 ] && grep -q '^  143  SIGTERM' $T/help.out
+ktap_result help_lists_exit_statuses $?
+
+# Without /dev/hvx: status 3.  hvx.ko is loaded back right after.
+if rmmod hvx 2>/dev/null; then
+	$RUN -k "$KERNEL" </dev/null >/dev/null 2>$T/nodev.err
+	rc=$?
+	insmod /lib/hvx/hvx.ko
+	ktap_diag "no_dev_hvx: exit $rc: $(cat $T/nodev.err)"
+	[ $rc -eq 3 ] && [ "$(wc -l <$T/nodev.err)" -eq 1 ]
+	ktap_result missing_dev_hvx_is_status_3 $?
+else
+	ktap_result missing_dev_hvx_is_status_3 1
+fi
+
+# Booting a guest kernel takes minutes of a host clocked below 1 GHz (the
+# Bochs VMX host runs at 200 MHz of emulated time): only the argument checks there.
+mhz=$(awk '/^cpu MHz/ { print int($4); exit }' /proc/cpuinfo)
+if [ "${mhz:-0}" -lt 1000 ]; then
+	for t in guest_reaches_init guest_cpuinfo_has_hypervisor_flag guest_cpuid_signature_is_hvx guest_timer_ticks guest_ram_matches_m guest_log_has_no_warnings poweroff_is_status_0 smp_guest_brings_up_two_vcpus panic_is_status_12 reboot_is_status_10 sigterm_is_status_143 vm_gone_after_sigterm vm_gone_after_sigkill; do
+		ktap_skip $t "host clock ${mhz:-?} MHz: too slow to boot a guest here"
+	done
+else
+	# The main boot: every check of the guest's /init, then power-off.
+	boot poweroff ""
+	show_tail poweroff 30
+	grep -q '^HVX-GUEST: init' $T/poweroff.out
+	ktap_result guest_reaches_init $?
+	[ "$(marker poweroff hypervisor-flag)" = yes ]
+	ktap_result guest_cpuinfo_has_hypervisor_flag $?
+	[ "$(marker poweroff cpuid-signature)" = "hvxhvxhvxhvx 0x40000001" ]
+	ktap_result guest_cpuid_signature_is_hvx $?
+	set -- $(marker poweroff uptime) $(marker poweroff jiffies)
+	# Over a 1 s sleep: uptime by 0.9-5 s; jiffies (HZ 250) by at least 200.
+	awk -v u1="$1" -v u2="$2" -v j1="${3:-0}" -v j2="${4:-0}" \
+		'BEGIN { exit !(u1 != "" && u2 - u1 >= 0.9 && u2 - u1 < 5 && (j1 == 0 || j2 - j1 >= 200)) }'
+	ktap_result guest_timer_ticks $?
+	# The kernel's RAM total is -m less the BIOS area from 639 KiB to 1 MiB.
+	kb=$(marker poweroff ram-kb)
+	ktap_diag "guest RAM ${kb:-?} kB (MemTotal $(marker poweroff memtotal-kb) kB) for -m ${MEM_MB}M"
+	[ -n "$kb" ] && [ "$kb" -le $((MEM_MB * 1024)) ] && [ "$kb" -ge $((MEM_MB * 1024 - 1024)) ]
+	ktap_result guest_ram_matches_m $?
+	! grep -E 'unchecked MSR access|WARNING: CPU:|Call Trace|BUG:|Oops' $T/poweroff.out | defuse | grep .
+	ktap_result guest_log_has_no_warnings $?
+	[ "$(cat $T/poweroff.rc)" -eq 0 ] && grep -q '^HVX-GUEST: done' $T/poweroff.out &&
+		grep -q 'guest powered off' $T/poweroff.err
+	ktap_result poweroff_is_status_0 $?
+
+	# Two vCPUs: the guest starts the second with INIT/SIPI and powers both off.
+	boot smp "" -c 2
+	[ "$(cat $T/smp.rc)" -eq 0 ] && [ "$(marker smp cpus)" = 2 ] && grep -q '^HVX-GUEST: done' $T/smp.out
+	ktap_result smp_guest_brings_up_two_vcpus $?
+	[ "$(cat $T/smp.rc)" -eq 0 ] || show_tail smp
+
+	boot panic hvxguest=panic
+	[ "$(cat $T/panic.rc)" -eq 12 ] && grep -q 'guest kernel panic' $T/panic.err &&
+		! grep -q still-alive $T/panic.out
+	ktap_result panic_is_status_12 $?
+	[ "$(cat $T/panic.rc)" -eq 12 ] || show_tail panic
+
+	boot reboot hvxguest=reboot
+	[ "$(cat $T/reboot.rc)" -eq 10 ] && grep -q 'guest reboot' $T/reboot.err
+	ktap_result reboot_is_status_10 $?
+	[ "$(cat $T/reboot.rc)" -eq 10 ] || show_tail reboot
+
+	# SIGTERM while the guest runs: the VM is torn down, status 143.
+	: >$T/term.out
+	$RUN -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M -p "$CMDLINE hvxguest=wait" </dev/null \
+		>$T/term.out 2>$T/term.err &
+	pid=$!
+	i=0
+	while ! grep -q '^HVX-GUEST: init' $T/term.out && [ $i -lt $((BOOT_TIMEOUT * 5)) ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	ktap_diag "sigterm: exit $rc, $(tail -n 1 $T/term.err)"
+	[ $rc -eq 143 ] && grep -q 'SIGTERM' $T/term.err
+	ktap_result sigterm_is_status_143 $?
+	# Nothing of the VM is left: hvx.ko unloads only when no VM fd exists.
+	rmmod hvx && insmod /lib/hvx/hvx.ko
+	ktap_result vm_gone_after_sigterm $?
+
+	# SIGKILL while the guest runs: the kernel closes the fds, same result.
+	: >$T/kill.out
+	$RUN -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M -p "$CMDLINE hvxguest=wait" </dev/null \
+		>$T/kill.out 2>$T/kill.err &
+	pid=$!
+	i=0
+	while ! grep -q '^HVX-GUEST: init' $T/kill.out && [ $i -lt $((BOOT_TIMEOUT * 5)) ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	kill -KILL $pid
+	wait $pid
+	rmmod hvx && insmod /lib/hvx/hvx.ko
+	ktap_result vm_gone_after_sigkill $?
+fi
+
+rm -rf $T
+ktap_finish

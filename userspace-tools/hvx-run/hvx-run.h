@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* hvx-run.h - what hvx-run's files share: VM, vCPUs, I/O bus, devices, interrupts, endings. */
+#ifndef HVX_RUN_H
+#define HVX_RUN_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/hvx.h>
+
+#define MAX_VCPUS	64
+
+/* Exit statuses of hvx-run, one per way a run can end (see --help). */
+enum run_status {
+	ST_POWEROFF	= 0,	/* every vCPU halted with interrupts off */
+	ST_USAGE	= 2,	/* bad arguments, unreadable or invalid files */
+	ST_NODEV	= 3,	/* /dev/hvx missing or unusable */
+	ST_REBOOT	= 10,	/* the guest asked for a reset */
+	ST_TRIPLE_FAULT	= 11,	/* triple fault (shutdown) without a panic */
+	ST_PANIC	= 12,	/* the guest kernel panicked */
+	ST_INTERNAL	= 13,	/* hvx-run or hvx.ko could not go on */
+	ST_SIGINT	= 130,	/* SIGINT, or the Ctrl-A x escape */
+	ST_SIGTERM	= 143,	/* SIGTERM */
+};
+
+/* Guest RAM is one or two regions around the 32-bit MMIO hole. */
+#define MMIO_HOLE_START	0xe0000000ull	/* 3.5 GiB */
+#define MMIO_HOLE_END	0x100000000ull	/* 4 GiB */
+
+struct vcpu {
+	int id;
+	int fd;
+	struct hvx_run *run;
+	pthread_t thread;
+	bool started;	/* has a thread calling HVX_RUN */
+	bool ran;	/* has exited to hvx-run at least once: not parked */
+	bool halted;	/* halted with interrupts off: only a reset could end it */
+};
+
+struct vm {
+	int sys_fd;
+	int fd;
+	uint8_t *ram;		/* host view of guest RAM, GPA 0 up */
+	uint64_t ram_size;	/* what -m asked for */
+	uint64_t low_end;	/* end of the RAM below the hole */
+	uint64_t high_end;	/* end of the RAM above 4 GiB (0: none) */
+	bool lapic;		/* hvx.ko's in-kernel local APIC is on */
+	int nr_vcpus;
+	int nr_running;		/* vCPUs with a thread: all, or only vCPU 0 without
+				 * the in-kernel local APIC */
+	struct vcpu vcpus[MAX_VCPUS];
+};
+
+extern struct vm vm;
+extern int verbose;
+
+/* main.c: logging and endings. */
+void vlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+void vm_stop(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool vm_stopping(void);
+
+/* vm.c: VM, RAM and vCPUs. */
+void vm_create(uint64_t ram_size, int nr_vcpus);
+void *gpa_to_hva(uint64_t gpa, uint64_t len);
+void vcpus_start(void);
+void vcpus_stop(void);
+void vcpu_halted(struct vcpu *vcpu);
+
+/* cpuid.c, msr.c */
+void cpuid_setup(struct vcpu *vcpu);
+void msr_exit(struct vcpu *vcpu);
+
+/* boot.c: the Linux x86 64-bit boot protocol. */
+struct boot_files {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+};
+void boot_read(const struct boot_files *f);
+void boot_load(void);
+void boot_setup_bsp(struct vcpu *vcpu);
+
+/* mptable.c: the Intel MultiProcessor table the guest finds the I/O APIC in. */
+#define IOAPIC_BASE	0xfec00000ull
+#define LAPIC_BASE	0xfee00000ull
+#define IOAPIC_PINS	24
+uint64_t mptable_write(int nr_cpus);
+
+/*
+ * The bus: port ranges and MMIO ranges with their handlers.  @data is
+ * little-endian, @len bytes (1, 2, 4, or 8 for MMIO); for a read the
+ * handler fills it.  Handlers run on vCPU threads.
+ */
+typedef void (*io_fn)(void *opaque, uint64_t addr, uint8_t *data, int len, bool write);
+void io_register_port(uint16_t base, uint16_t len, io_fn fn, void *opaque, const char *name);
+void io_register_mmio(uint64_t base, uint64_t len, io_fn fn, void *opaque, const char *name);
+bool io_port(uint16_t port, uint8_t *data, int len, bool write);
+bool io_mmio(uint64_t addr, uint8_t *data, int len, bool write);
+
+static inline uint32_t io_get(const uint8_t *data, int len)
+{
+	uint32_t v = 0;
+	int i;
+
+	for (i = 0; i < len && i < 4; i++)
+		v |= (uint32_t)data[i] << (8 * i);
+	return v;
+}
+
+static inline void io_put(uint8_t *data, int len, uint32_t v)
+{
+	int i;
+
+	for (i = 0; i < len; i++)
+		data[i] = i < 4 ? v >> (8 * i) : 0;
+}
+
+/*
+ * Devices register themselves from a constructor (DEVICE(fn) at the end
+ * of their file); main() calls every init once the VM and its RAM exist,
+ * before any vCPU runs.  The core never lists devices.
+ */
+struct device {
+	const char *name;
+	void (*init)(void);
+	struct device *next;
+};
+void device_register(struct device *dev);
+void devices_init(void);
+
+#define DEVICE(dev_name, fn)						\
+	static struct device dev_##fn = { .name = dev_name, .init = fn };	\
+	static void __attribute__((constructor)) register_##fn(void)	\
+	{								\
+		device_register(&dev_##fn);				\
+	}
+
+/*
+ * ioapic.c: ISA interrupt lines.  ISA IRQ n is wired to I/O APIC pin n,
+ * except IRQ 0 (the PIT), which is on pin 2 as on real boards; the MP
+ * table tells the guest so.
+ */
+static inline int isa_irq_pin(int irq)
+{
+	return irq == 0 ? 2 : irq;
+}
+uint8_t ioapic_id(void);
+void irq_set_level(int isa_irq, bool level);
+void irq_pulse(int isa_irq);
+
+/*
+ * iothread.c: the I/O thread polls file descriptors (stdin, timerfds)
+ * and calls their handlers; devices add theirs from their init.
+ */
+typedef void (*fd_fn)(void *opaque, int fd);
+void iothread_add_fd(int fd, fd_fn fn, void *opaque);
+void iothread_remove_fd(int fd);
+void iothread_start(void);
+
+/* serial.c: guest console, and the terminal it may have put in raw mode. */
+bool serial_panic_seen(void);
+void serial_tty_restore(void);
+
+/* i8042.c, main.c: a reset requested by the guest. */
+void guest_reset(const char *how);
+
+#endif /* HVX_RUN_H */

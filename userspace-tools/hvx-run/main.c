@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+/* main.c - hvx-run's command line, its endings (one message and status each), signals. */
+#include <errno.h>
+#include <getopt.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hvx-run.h"
+
+int verbose;
+
+static const char usage[] =
+"usage: hvx-run -k BZIMAGE [-i INITRD] [-p CMDLINE] [-m SIZE] [-c N] [-v]\n"
+"Boots a Linux bzImage (x86 64-bit boot protocol) in an hvx virtual machine,\n"
+"with its serial console (ttyS0) on stdin/stdout.\n"
+"\n"
+"  -k, --kernel BZIMAGE  the kernel (boot protocol 2.12 or later, 64-bit entry)\n"
+"  -i, --initrd FILE     an initramfs, loaded high in RAM\n"
+"  -p, --params CMDLINE  the kernel command line, e.g. \"console=ttyS0\"\n"
+"  -m, --memory SIZE     guest RAM, with K, M or G (default 256M, plain numbers are MiB)\n"
+"  -c, --cpus N          vCPUs (default 1); the guest starts vCPUs 1..N-1 by INIT/SIPI\n"
+"  -v, --verbose         log MSR accesses, unknown ports and MMIO on stderr (-vv: MSIs too)\n"
+"  -h, --help            this text\n"
+"\n"
+"On a terminal, stdin is raw: type Ctrl-A x to quit, Ctrl-A Ctrl-A for Ctrl-A.\n"
+"\n"
+"Exit status:\n"
+"    0  the guest powered off or halted (every vCPU halted with interrupts off)\n"
+"    2  bad arguments, or a kernel/initrd that cannot be read or is not bootable\n"
+"    3  /dev/hvx is missing or cannot be opened (is hvx.ko loaded?)\n"
+"   10  the guest rebooted (keyboard-controller or port 0x92/0xcf9 reset)\n"
+"   11  the guest triple-faulted (shutdown) without a kernel panic\n"
+"   12  the guest kernel panicked (\"Kernel panic - not syncing\" on its console)\n"
+"   13  internal error: an exit or ioctl hvx-run cannot handle, with details\n"
+"  130  SIGINT, or Ctrl-A x\n"
+"  143  SIGTERM\n";
+
+/* The first ending wins; the main thread reports it. */
+static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
+static sem_t stop_sem;
+static volatile int stop_status = -1;
+static char stop_msg[512];
+static volatile sig_atomic_t stop_signal;
+
+void vlog(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	fputs("hvx-run: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	serial_tty_restore();
+	va_start(ap, fmt);
+	fputs("hvx-run: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(status);
+}
+
+void vm_stop(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&stop_lock);
+	if (stop_status < 0) {
+		va_start(ap, fmt);
+		vsnprintf(stop_msg, sizeof(stop_msg), fmt, ap);
+		va_end(ap);
+		stop_status = status;
+		sem_post(&stop_sem);
+	}
+	pthread_mutex_unlock(&stop_lock);
+}
+
+bool vm_stopping(void)
+{
+	return stop_status >= 0;
+}
+
+/*
+ * A reset asked for by the guest.  Linux resets after a panic when
+ * booted with panic=-1, so a panic seen on the console first makes this
+ * a panic, not a reboot.
+ */
+void guest_reset(const char *how)
+{
+	if (serial_panic_seen())
+		vm_stop(ST_PANIC, "guest kernel panic (then %s)", how);
+	else
+		vm_stop(ST_REBOOT, "guest reboot (%s)", how);
+}
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+	sem_post(&stop_sem);
+}
+
+static uint64_t parse_size(const char *s)
+{
+	unsigned int shift = 20;	/* a plain number is MiB, as for QEMU */
+	uint64_t v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return 0;
+	if (*end) {
+		const char *p = strchr("KMG", *end & ~0x20);
+
+		if (!p || !*p)
+			return 0;
+		shift = 10 * (p - "KMG" + 1);
+		end++;
+		if (!strcmp(end, "iB") || !strcmp(end, "B"))
+			end += strlen(end);
+	}
+	if (*end || v > (~0ull >> shift))
+		return 0;
+	return v << shift;
+}
+
+static void bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("hvx-run: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs(" (try --help)\n", stderr);
+	va_end(ap);
+	exit(ST_USAGE);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "params", required_argument, NULL, 'p' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct boot_files files = { .cmdline = "" };
+	uint64_t ram_size = 256ull << 20;
+	struct sigaction sa;
+	sigset_t set;
+	int c, nr_cpus = 1;
+	char *end;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': files.kernel = optarg; break;
+		case 'i': files.initrd = optarg; break;
+		case 'p': files.cmdline = optarg; break;
+		case 'm':
+			ram_size = parse_size(optarg);
+			if (!ram_size)
+				bad_usage("-m %s: not a size (e.g. 256M, 1G)", optarg);
+			break;
+		case 'c':
+			errno = 0;
+			nr_cpus = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || nr_cpus < 1 ||
+			    nr_cpus > MAX_VCPUS)
+				bad_usage("-c %s: not a vCPU count from 1 to %d", optarg,
+					  MAX_VCPUS);
+			break;
+		case 'v': verbose++; break;
+		case 'h': fputs(usage, stdout); return 0;
+		case ':': bad_usage("option %s needs an argument", argv[optind - 1]);
+		default:
+			bad_usage("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		bad_usage("unexpected argument '%s'", argv[optind]);
+	if (!files.kernel)
+		bad_usage("no kernel: -k BZIMAGE is required");
+	/* Linux's boot code and page tables need room; the MMIO hole caps the rest. */
+	if (ram_size < (64ull << 20) || ram_size % (1 << 20))
+		bad_usage("-m: RAM must be a whole number of MiB, at least 64M");
+	if (ram_size > (64ull << 30))
+		bad_usage("-m: at most 64G");
+
+	sem_init(&stop_sem, 0, 0);
+	/*
+	 * SIGINT/SIGTERM end the run on the main thread only; the other
+	 * threads block them.  SIGUSR1 kicks a vCPU thread out of HVX_RUN:
+	 * its handler does nothing, but it is installed without SA_RESTART
+	 * so the ioctl returns EINTR.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	boot_read(&files);
+	vm_create(ram_size, nr_cpus);
+	boot_load();
+	devices_init();
+	boot_setup_bsp(&vm.vcpus[0]);
+	if (nr_cpus > 1 && !vm.lapic)
+		fprintf(stderr, "hvx-run: -c %d: vCPUs 1-%d are not started: SMP needs INIT/SIPI "
+			"from hvx.ko's local APIC; booting vCPU 0 only\n", nr_cpus, nr_cpus - 1);
+
+	iothread_start();
+	vcpus_start();
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (!vm_stopping()) {
+		while (sem_wait(&stop_sem) && errno == EINTR)
+			;
+		if (stop_signal == SIGINT)
+			vm_stop(ST_SIGINT, "interrupted (SIGINT): VM torn down");
+		else if (stop_signal == SIGTERM)
+			vm_stop(ST_SIGTERM, "terminated (SIGTERM): VM torn down");
+	}
+	vcpus_stop();
+	/*
+	 * Closing the VM and vCPU fds (exit does it) is the whole teardown:
+	 * hvx.ko frees guest memory and vCPUs with the last reference.
+	 */
+	serial_tty_restore();
+	/* The guest's last line may lack its newline. */
+	fprintf(stderr, "%shvx-run: %s\n", isatty(STDERR_FILENO) ? "\n" : "", stop_msg);
+	exit(stop_status);
+}
