@@ -6,7 +6,7 @@
 # The guest's /init prints "HVX-GUEST: <check> <value>" lines on its console
 # for hvx_run_test.sh to judge, then powers off.  hvxguest= on the guest
 # command line picks a variant: panic (a deliberate kernel panic), reboot,
-# or wait (sleeps until killed).
+# wait (sleeps until killed) or shell (make run: a console shell).
 set -euo pipefail
 out=$1
 root=$(mktemp -d)
@@ -63,6 +63,11 @@ reboot)
 	;;
 wait)
 	while :; do sleep 1; done
+	;;
+shell)	# make run on a terminal: a shell on the console, power-off on exit
+	echo "hvx guest shell ($(nproc) vCPUs); 'exit' powers the guest off"
+	setsid cttyhack sh -l
+	poweroff -f
 	;;
 esac
 
