@@ -86,12 +86,15 @@ else
 	ktap_result missing_dev_hvx_is_status_3 1
 fi
 
-# Booting a guest kernel takes minutes of a host clocked below 1 GHz (the
-# Bochs VMX host runs at 200 MHz of emulated time): only the argument checks there.
+# The Bochs VMX hosts run at 200 MHz of emulated time, where each guest
+# boot takes about a minute: the 1-CPU one boots guests (with longer
+# timeouts), the 2-CPU one does only the argument checks, to keep
+# 'make check' short.
 mhz=$(awk '/^cpu MHz/ { print int($4); exit }' /proc/cpuinfo)
-if [ "${mhz:-0}" -lt 1000 ]; then
+[ "${mhz:-0}" -lt 1000 ] && BOOT_TIMEOUT=400
+if [ "${mhz:-0}" -lt 1000 ] && [ "$(nproc)" -gt 1 ]; then
 	for t in guest_reaches_init guest_cpuinfo_has_hypervisor_flag guest_cpuid_signature_is_hvx guest_timer_ticks guest_ram_matches_m guest_log_has_no_warnings poweroff_is_status_0 smp_guest_brings_up_two_vcpus panic_is_status_12 reboot_is_status_10 sigterm_is_status_143 vm_gone_after_sigterm vm_gone_after_sigkill; do
-		ktap_skip $t "host clock ${mhz:-?} MHz: too slow to boot a guest here"
+		ktap_skip $t "guest boots run in the 1-CPU host of this ${mhz:-?} MHz emulator"
 	done
 else
 	# The main boot: every check of the guest's /init, then power-off.

@@ -202,7 +202,6 @@ struct vmx_vcpu {
 	int last_cpu;		/* where the VPID and EPT tags were last flushed */
 	bool launched;		/* never true across vmx_vmcs_put(): VMCLEAR */
 	bool need_setup;
-	u64 cr0, cr4;		/* what the guest believes (the read shadows) */
 	u64 cr2;		/* not in the VMCS: switched around each entry */
 	/* MSRs VM entry and exit do not switch: swapped around each entry. */
 	u64 kernel_gs_base, star, lstar, cstar, sfmask;
@@ -381,10 +380,8 @@ static void vmx_setup_vmcs(struct hvx_vcpu *vcpu)
 	vmcs_write(GUEST_GDTR_LIMIT, 0xffff);
 	vmcs_write(GUEST_IDTR_BASE, 0);
 	vmcs_write(GUEST_IDTR_LIMIT, 0xffff);
-	vmx->cr0 = X86_CR0_ET;
-	vmcs_write(GUEST_CR0, vmx_guest_cr0(vmx->cr0));
-	vmcs_write(CR0_READ_SHADOW, vmx->cr0);
-	vmx->cr4 = 0;
+	vmcs_write(GUEST_CR0, vmx_guest_cr0(X86_CR0_ET));
+	vmcs_write(CR0_READ_SHADOW, X86_CR0_ET);
 	vmcs_write(GUEST_CR4, X86_CR4_VMXE);
 	vmcs_write(CR4_READ_SHADOW, 0);
 	vmcs_write(GUEST_CR3, 0);
@@ -734,6 +731,23 @@ static int vmx_vcpu_enter(struct hvx_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * The CR0 and CR4 the guest sees: its own bits from the VMCS (it changes
+ * them without exits), the bits hvx owns (NE, VMXE) from the read shadows.
+ * The VMCS must be current.
+ */
+static u64 vmx_read_cr0(void)
+{
+	return (vmcs_read(GUEST_CR0) & ~(u64)X86_CR0_NE) |
+	       (vmcs_read(CR0_READ_SHADOW) & X86_CR0_NE);
+}
+
+static u64 vmx_read_cr4(void)
+{
+	return (vmcs_read(GUEST_CR4) & ~(u64)X86_CR4_VMXE) |
+	       (vmcs_read(CR4_READ_SHADOW) & X86_CR4_VMXE);
+}
+
 /* MOV to or from CR0/CR4 the guest made on a bit hvx owns (SDM table 28-3). */
 static int vmx_handle_cr_access(struct hvx_vcpu *vcpu)
 {
@@ -749,7 +763,6 @@ static int vmx_handle_cr_access(struct hvx_vcpu *vcpu)
 		u64 efer = vmcs_read(GUEST_IA32_EFER);
 		u32 entry = vmcs_read(VM_ENTRY_CONTROLS);
 
-		vmx->cr0 = val;
 		vmcs_write(CR0_READ_SHADOW, val);
 		vmcs_write(GUEST_CR0, vmx_guest_cr0(val));
 		/* Paging on with LME set enters IA-32e mode (SDM 9.8.5). */
@@ -763,13 +776,13 @@ static int vmx_handle_cr_access(struct hvx_vcpu *vcpu)
 		vmcs_write(GUEST_IA32_EFER, efer);
 		vmcs_write(VM_ENTRY_CONTROLS, entry);
 	} else if (type == 0 && cr == 4) {
-		vmx->cr4 = val;
 		vmcs_write(CR4_READ_SHADOW, val);
 		vmcs_write(GUEST_CR4, val | X86_CR4_VMXE);
 	} else if (type == 2) {		/* CLTS */
-		vmx->cr0 &= ~(u64)X86_CR0_TS;
-		vmcs_write(CR0_READ_SHADOW, vmx->cr0);
-		vmcs_write(GUEST_CR0, vmx_guest_cr0(vmx->cr0));
+		u64 cr0 = vmx_read_cr0() & ~(u64)X86_CR0_TS;
+
+		vmcs_write(CR0_READ_SHADOW, cr0);
+		vmcs_write(GUEST_CR0, vmx_guest_cr0(cr0));
 	} else {
 		ret = -EOPNOTSUPP;
 	}
@@ -811,10 +824,10 @@ static void vmx_inject_exception(struct hvx_vcpu *vcpu, u8 vector,
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
-	if (!(vmx->cr0 & X86_CR0_PE))
-		has_error = false;	/* real mode: no error codes */
 	preempt_disable();
 	vmx_vmcs_load(vmx);
+	if (!(vmcs_read(GUEST_CR0) & X86_CR0_PE))
+		has_error = false;	/* real mode: no error codes */
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID_MASK |
 		   INTR_TYPE_HARD_EXCEPTION | vector |
 		   (has_error ? INTR_INFO_DELIVER_CODE_MASK : 0));
@@ -844,9 +857,9 @@ static void vmx_get_sregs(struct hvx_vcpu *vcpu, struct hvx_sregs *sr)
 	sr->gdt.limit = vmcs_read(GUEST_GDTR_LIMIT);
 	sr->idt.base = vmcs_read(GUEST_IDTR_BASE);
 	sr->idt.limit = vmcs_read(GUEST_IDTR_LIMIT);
-	sr->cr0 = vmx->cr0;
+	sr->cr0 = vmx_read_cr0();
 	sr->cr3 = vmcs_read(GUEST_CR3);
-	sr->cr4 = vmx->cr4;
+	sr->cr4 = vmx_read_cr4();
 	sr->efer = vmcs_read(GUEST_IA32_EFER);
 	vmx_vmcs_put(vmx);
 	preempt_enable();
@@ -875,12 +888,10 @@ static void vmx_set_sregs(struct hvx_vcpu *vcpu, const struct hvx_sregs *sr)
 	vmcs_write(GUEST_GDTR_LIMIT, sr->gdt.limit);
 	vmcs_write(GUEST_IDTR_BASE, sr->idt.base);
 	vmcs_write(GUEST_IDTR_LIMIT, sr->idt.limit);
-	vmx->cr0 = sr->cr0;
 	vmcs_write(CR0_READ_SHADOW, sr->cr0);
 	vmcs_write(GUEST_CR0, vmx_guest_cr0(sr->cr0));
 	vmcs_write(GUEST_CR3, sr->cr3);
 	vmx->cr2 = sr->cr2;
-	vmx->cr4 = sr->cr4;
 	vmcs_write(CR4_READ_SHADOW, sr->cr4);
 	vmcs_write(GUEST_CR4, sr->cr4 | X86_CR4_VMXE);
 	vmcs_write(GUEST_IA32_EFER, sr->efer);
