@@ -53,14 +53,12 @@ int hvx_ioeventfd(struct hvx_vm *vm, const struct hvx_ioeventfd __user *argp)
 	struct hvx_ioeventfd_entry *e, *found = NULL;
 	struct hvx_ioeventfd req;
 	struct eventfd_ctx *ctx;
-	unsigned int i;
 	int ret = 0;
 
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	for (i = 0; i < ARRAY_SIZE(req.reserved); i++)
-		if (req.reserved[i])
-			return -EINVAL;
+	if (memchr_inv(req.reserved, 0, sizeof(req.reserved)))
+		return -EINVAL;
 	if (req.reserved32 || req.flags & ~(HVX_IOEVENTFD_PIO | HVX_IOEVENTFD_DATAMATCH |
 					    HVX_IOEVENTFD_DEASSIGN) ||
 	    (req.len != 1 && req.len != 2 && req.len != 4 && req.len != 8) ||
@@ -248,13 +246,11 @@ int hvx_irqfd(struct hvx_vm *vm, const struct hvx_irqfd __user *argp)
 	struct hvx_irqfd_entry *e, *found = NULL;
 	struct eventfd_ctx *ctx;
 	struct hvx_irqfd req;
-	unsigned int i;
 
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	for (i = 0; i < ARRAY_SIZE(req.reserved); i++)
-		if (req.reserved[i])
-			return -EINVAL;
+	if (memchr_inv(req.reserved, 0, sizeof(req.reserved)))
+		return -EINVAL;
 	if (req.reserved32 || req.flags & ~HVX_IRQFD_DEASSIGN)
 		return -EINVAL;
 	if (!(req.flags & HVX_IRQFD_DEASSIGN))

@@ -354,13 +354,11 @@ int hvx_deliver_msi(struct hvx_vm *vm, u64 address, u32 data)
 int hvx_signal_msi(struct hvx_vm *vm, const struct hvx_msi __user *argp)
 {
 	struct hvx_msi msi;
-	unsigned int i;
 
 	if (copy_from_user(&msi, argp, sizeof(msi)))
 		return -EFAULT;
-	for (i = 0; i < ARRAY_SIZE(msi.reserved); i++)
-		if (msi.reserved[i])
-			return -EINVAL;
+	if (memchr_inv(msi.reserved, 0, sizeof(msi.reserved)))
+		return -EINVAL;
 	if (msi.flags || hvx_check_msi(msi.address, msi.data))
 		return -EINVAL;
 	if (!READ_ONCE(vm->lapic_enabled))

@@ -18,15 +18,13 @@ struct hvx_caps hvx_host_caps;
 static int hvx_get_caps(struct hvx_caps __user *argp)
 {
 	struct hvx_caps caps;
-	int i;
 
 	if (copy_from_user(&caps, argp, sizeof(caps)))
 		return -EFAULT;
 	if (caps.flags)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(caps.reserved); i++)
-		if (caps.reserved[i])
-			return -EINVAL;
+	if (memchr_inv(caps.reserved, 0, sizeof(caps.reserved)))
+		return -EINVAL;
 
 	caps = hvx_host_caps;
 	caps.nr_vms = hvx_hw_nr_vms();

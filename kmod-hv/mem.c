@@ -19,9 +19,8 @@ int hvx_set_memory_region(struct hvx_vm *vm,
 
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	for (i = 0; i < ARRAY_SIZE(req.reserved); i++)
-		if (req.reserved[i])
-			return -EINVAL;
+	if (memchr_inv(req.reserved, 0, sizeof(req.reserved)))
+		return -EINVAL;
 	if (req.flags & ~HVX_MEM_READONLY || req.slot >= HVX_MAX_MEM_REGIONS ||
 	    !req.size || !PAGE_ALIGNED(req.size) ||
 	    !PAGE_ALIGNED(req.guest_phys_addr) ||

@@ -523,13 +523,12 @@ void hvx_merge_vm_release(struct hvx_vm *vm)
 int hvx_set_merge(struct hvx_vm *vm, const struct hvx_merge_config __user *argp)
 {
 	struct hvx_merge_config cfg;
-	int i, ret = 0;
+	int ret = 0;
 
 	if (copy_from_user(&cfg, argp, sizeof(cfg)))
 		return -EFAULT;
-	for (i = 0; i < ARRAY_SIZE(cfg.reserved); i++)
-		if (cfg.reserved[i])
-			return -EINVAL;
+	if (memchr_inv(cfg.reserved, 0, sizeof(cfg.reserved)))
+		return -EINVAL;
 	if (cfg.flags || cfg.policy > HVX_MERGE_ACROSS_VMS)
 		return -EINVAL;
 
@@ -615,44 +614,29 @@ static ssize_t run_store(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RW(run);
 
-static ssize_t pages_to_scan_show(struct device *dev,
-				  struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(merge_pages_to_scan));
-}
+/* A numeric knob: @min..@max, or EINVAL; the scanner sees it next batch. */
+#define MERGE_KNOB(name, var, min, max)					\
+static ssize_t name##_show(struct device *dev,				\
+			   struct device_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%u\n", READ_ONCE(var));			\
+}									\
+static ssize_t name##_store(struct device *dev,				\
+			    struct device_attribute *attr,		\
+			    const char *buf, size_t count)		\
+{									\
+	unsigned int val;						\
+									\
+	if (kstrtouint(buf, 10, &val) || val < (min) || val > (max))	\
+		return -EINVAL;						\
+	WRITE_ONCE(var, val);						\
+	wake_up(&hvx_merge_wait);					\
+	return count;							\
+}									\
+static DEVICE_ATTR_RW(name)
 
-static ssize_t pages_to_scan_store(struct device *dev,
-				   struct device_attribute *attr,
-				   const char *buf, size_t count)
-{
-	unsigned int val;
-
-	if (kstrtouint(buf, 10, &val) || !val || val > (1u << 20))
-		return -EINVAL;
-	WRITE_ONCE(merge_pages_to_scan, val);
-	return count;
-}
-static DEVICE_ATTR_RW(pages_to_scan);
-
-static ssize_t sleep_millisecs_show(struct device *dev,
-				    struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(merge_sleep_ms));
-}
-
-static ssize_t sleep_millisecs_store(struct device *dev,
-				     struct device_attribute *attr,
-				     const char *buf, size_t count)
-{
-	unsigned int val;
-
-	if (kstrtouint(buf, 10, &val) || val > 3600000)
-		return -EINVAL;
-	WRITE_ONCE(merge_sleep_ms, val);
-	wake_up(&hvx_merge_wait);
-	return count;
-}
-static DEVICE_ATTR_RW(sleep_millisecs);
+MERGE_KNOB(pages_to_scan, merge_pages_to_scan, 1, 1u << 20);
+MERGE_KNOB(sleep_millisecs, merge_sleep_ms, 0, 3600000);
 
 /* Figures summed over the VMs in the scanner's list. */
 enum merge_figure { FIG_UNSHARED, FIG_VOLATILE };

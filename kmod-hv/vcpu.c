@@ -485,11 +485,8 @@ static void hvx_set_regs(struct hvx_vcpu *vcpu, const struct hvx_regs *r)
 /* What the hardware would refuse to enter with is refused here. */
 static int hvx_check_sregs(const struct hvx_sregs *s)
 {
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(s->reserved); i++)
-		if (s->reserved[i])
-			return -EINVAL;
+	if (memchr_inv(s->reserved, 0, sizeof(s->reserved)))
+		return -EINVAL;
 	if ((s->cr0 >> 32) || ((s->cr0 & X86_CR0_PG) && !(s->cr0 & X86_CR0_PE)) ||
 	    ((s->cr0 & X86_CR0_NW) && !(s->cr0 & X86_CR0_CD)))
 		return -EINVAL;

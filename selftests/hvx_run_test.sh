@@ -54,6 +54,23 @@ usage_error() {
 	ktap_result $name $?
 }
 
+# kill_running NAME SIGNAL: boot a guest that waits, send SIGNAL to hvx-run
+# once the guest's /init has spoken; its exit status in $rc.
+kill_running() {
+	: >$T/$1.out
+	$RUN -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M -p "$CMDLINE hvxguest=wait" </dev/null \
+		>$T/$1.out 2>$T/$1.err &
+	pid=$!
+	i=0
+	while ! grep -q '^HVX-GUEST: init' $T/$1.out && [ $i -lt $((BOOT_TIMEOUT * 5)) ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	kill -$2 $pid
+	wait $pid
+	rc=$?
+}
+
 # ktap_skip NAME REASON
 ktap_skip() {
 	ktap_n=$((ktap_n + 1))
@@ -140,18 +157,7 @@ else
 	[ "$(cat $T/reboot.rc)" -eq 10 ] || show_tail reboot
 
 	# SIGTERM while the guest runs: the VM is torn down, status 143.
-	: >$T/term.out
-	$RUN -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M -p "$CMDLINE hvxguest=wait" </dev/null \
-		>$T/term.out 2>$T/term.err &
-	pid=$!
-	i=0
-	while ! grep -q '^HVX-GUEST: init' $T/term.out && [ $i -lt $((BOOT_TIMEOUT * 5)) ]; do
-		sleep 0.2
-		i=$((i + 1))
-	done
-	kill -TERM $pid
-	wait $pid
-	rc=$?
+	kill_running term TERM
 	ktap_diag "sigterm: exit $rc, $(tail -n 1 $T/term.err)"
 	[ $rc -eq 143 ] && grep -q 'SIGTERM' $T/term.err
 	ktap_result sigterm_is_status_143 $?
@@ -160,17 +166,7 @@ else
 	ktap_result vm_gone_after_sigterm $?
 
 	# SIGKILL while the guest runs: the kernel closes the fds, same result.
-	: >$T/kill.out
-	$RUN -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M -p "$CMDLINE hvxguest=wait" </dev/null \
-		>$T/kill.out 2>$T/kill.err &
-	pid=$!
-	i=0
-	while ! grep -q '^HVX-GUEST: init' $T/kill.out && [ $i -lt $((BOOT_TIMEOUT * 5)) ]; do
-		sleep 0.2
-		i=$((i + 1))
-	done
-	kill -KILL $pid
-	wait $pid
+	kill_running kill KILL
 	rmmod hvx && insmod /lib/hvx/hvx.ko
 	ktap_result vm_gone_after_sigkill $?
 fi
