@@ -13,7 +13,7 @@ KDIR = /lib/modules/$(KVER)/build
 BUILD := $(CURDIR)/build
 TESTHOST := selftests/testhost
 
-all: module tools selftests
+all: module tools selftests guest-drivers
 
 deps:
 	@$(TESTHOST)/install-deps.sh
@@ -24,6 +24,9 @@ module:
 
 tools:
 	$(MAKE) -C userspace-tools
+
+guest-drivers:
+	$(MAKE) -C guest-drivers KVER=$(KVER)
 
 selftests:
 	$(MAKE) -C selftests
@@ -69,5 +72,5 @@ clean:
 	$(MAKE) -C selftests clean
 	rm -rf $(BUILD)
 
-.PHONY: all deps module tools selftests initramfs run bench check dkms-check install clean
+.PHONY: all deps module tools selftests guest-drivers initramfs run bench check dkms-check install clean
 .PHONY: $(BUILD)/host.cpio.gz $(BUILD)/bench.cpio.gz
