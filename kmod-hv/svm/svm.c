@@ -309,6 +309,17 @@ static void svm_pick_asid(struct svm_vcpu *svm, struct svm_cpu *sd, int cpu)
 	}
 }
 
+static bool svm_event_needs_reinjection(u32 info)
+{
+	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
+	u8 vector = info & SVM_EXITINTINFO_VEC_MASK;
+
+	if (!(info & SVM_EXITINTINFO_VALID) || type == SVM_EXITINTINFO_TYPE_SOFT)
+		return false;
+	return !(type == SVM_EXITINTINFO_TYPE_EXEPT &&
+		 (vector == X86_TRAP_BP || vector == X86_TRAP_OF));
+}
+
 static void svm_decode_exit(struct hvx_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
@@ -322,10 +333,14 @@ static void svm_decode_exit(struct hvx_vcpu *vcpu)
 	x->info1 = c->exit_info_1;
 	x->info2 = c->exit_info_2;
 
-	/* An event cut short by the exit is delivered again on next entry. */
+	/*
+	 * An event cut short by the exit is delivered again on next entry.
+	 * Not those an instruction raised (INT n, INT3, INTO): RIP still
+	 * points at it, so it runs again; injected, #BP would report the
+	 * INT3's own address instead of the next one.
+	 */
 	c->event_inj = 0;
-	if ((c->exit_int_info & SVM_EXITINTINFO_VALID) &&
-	    (c->exit_int_info & SVM_EXITINTINFO_TYPE_MASK) != SVM_EXITINTINFO_TYPE_SOFT) {
+	if (svm_event_needs_reinjection(c->exit_int_info)) {
 		c->event_inj = c->exit_int_info;
 		c->event_inj_err = c->exit_int_info_err;
 	}
