@@ -41,7 +41,7 @@ initramfs: $(BUILD)/host.cpio.gz
 run: deps
 	$(MAKE) initramfs
 	@if [ -t 0 ]; then $(TESTHOST)/run-interactive.sh $(KVER) $(BUILD)/host.cpio.gz; \
-	else $(TESTHOST)/run-qemu.sh run-svm $(KVER) $(BUILD)/host.cpio.gz $(BUILD)/logs -mode run -smp 2; fi
+	else $(TESTHOST)/run-qemu.sh run-svm $(KVER) $(BUILD)/host.cpio.gz $(BUILD)/logs -mode run -smp 1; fi
 
 # The SVM bench host also carries QEMU, to boot the guest on KVM (microvm).
 $(BUILD)/bench.cpio.gz: $(BUILD)/host.cpio.gz

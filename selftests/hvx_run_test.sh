@@ -28,10 +28,13 @@ defuse() {
 boot() {
 	name=$1 extra=$2
 	shift 2
+	t0=$(date +%s)
 	timeout $BOOT_TIMEOUT $RUN -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M -p "$CMDLINE $extra" "$@" \
 		</dev/null >$T/$name.out 2>$T/$name.err
 	echo $? >$T/$name.rc
-	ktap_diag "$name: exit $(cat $T/$name.rc), $(tail -n 1 $T/$name.err)"
+	ktap_diag "$name: exit $(cat $T/$name.rc) after $(($(date +%s) - t0)) s, $(tail -n 1 $T/$name.err)"
+	# A guest stopped by the timeout: where its vCPUs were.
+	grep 'stopped at' $T/$name.err | while read -r line; do ktap_diag "$line"; done
 }
 
 # marker NAME KEY: the value of a "HVX-GUEST: KEY value" line.
@@ -103,20 +106,23 @@ else
 	ktap_result missing_dev_hvx_is_status_3 1
 fi
 
+# Guest boots run in the 1-CPU hosts only.  In QEMU 7.2's emulated SVM
+# with two host CPUs, about one guest boot in ten ends with the guest's
+# state broken on a kernel entry (CLAC raising #UD at CPL 0, a GS-relative
+# load faulting right after SWAPGS, or a spin in an interrupt handler);
+# never in 60 boots with one host CPU.  See README, "Known problems".
 # The Bochs VMX hosts run at 200 MHz of emulated time, where each guest
-# boot takes about a minute: the 1-CPU one boots guests (with longer
-# timeouts), the 2-CPU one does only the argument checks, to keep
-# 'make check' short.
+# boot takes about a minute: longer timeouts there.
 mhz=$(awk '/^cpu MHz/ { print int($4); exit }' /proc/cpuinfo)
 [ "${mhz:-0}" -lt 1000 ] && BOOT_TIMEOUT=400
-if [ "${mhz:-0}" -lt 1000 ] && [ "$(nproc)" -gt 1 ]; then
+if [ "$(nproc)" -gt 1 ]; then
 	for t in guest_reaches_init guest_cpuinfo_has_hypervisor_flag guest_cpuid_signature_is_hvx guest_timer_ticks guest_ram_matches_m guest_log_has_no_warnings poweroff_is_status_0 smp_guest_brings_up_two_vcpus panic_is_status_12 reboot_is_status_10 sigterm_is_status_143 vm_gone_after_sigterm vm_gone_after_sigkill; do
-		ktap_skip $t "guest boots run in the 1-CPU host of this ${mhz:-?} MHz emulator"
+		ktap_skip $t "guest boots run in the 1-CPU test hosts"
 	done
 else
 	# The main boot: every check of the guest's /init, then power-off.
 	boot poweroff ""
-	show_tail poweroff 30
+	if [ "$(cat $T/poweroff.rc)" -eq 0 ]; then show_tail poweroff 30; else show_tail poweroff 200; fi
 	grep -q '^HVX-GUEST: init' $T/poweroff.out
 	ktap_result guest_reaches_init $?
 	[ "$(marker poweroff hypervisor-flag)" = yes ]
@@ -143,18 +149,18 @@ else
 	boot smp "" -c 2
 	[ "$(cat $T/smp.rc)" -eq 0 ] && [ "$(marker smp cpus)" = 2 ] && grep -q '^HVX-GUEST: done' $T/smp.out
 	ktap_result smp_guest_brings_up_two_vcpus $?
-	[ "$(cat $T/smp.rc)" -eq 0 ] || show_tail smp
+	[ "$(cat $T/smp.rc)" -eq 0 ] || show_tail smp 200
 
 	boot panic hvxguest=panic
 	[ "$(cat $T/panic.rc)" -eq 12 ] && grep -q 'guest kernel panic' $T/panic.err &&
 		! grep -q still-alive $T/panic.out
 	ktap_result panic_is_status_12 $?
-	[ "$(cat $T/panic.rc)" -eq 12 ] || show_tail panic
+	[ "$(cat $T/panic.rc)" -eq 12 ] || show_tail panic 200
 
 	boot reboot hvxguest=reboot
 	[ "$(cat $T/reboot.rc)" -eq 10 ] && grep -q 'guest reboot' $T/reboot.err
 	ktap_result reboot_is_status_10 $?
-	[ "$(cat $T/reboot.rc)" -eq 10 ] || show_tail reboot
+	[ "$(cat $T/reboot.rc)" -eq 10 ] || show_tail reboot 200
 
 	# SIGTERM while the guest runs: the VM is torn down, status 143.
 	kill_running term TERM

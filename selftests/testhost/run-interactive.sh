@@ -5,7 +5,7 @@
 set -euo pipefail
 kver=$1 initrd=$2
 echo "== SVM test host (QEMU TCG), then a guest under hvx-run; Ctrl-A x quits QEMU"
-exec qemu-system-x86_64 -M q35 -accel tcg,thread=single -cpu EPYC,+svm,+npt -smp 2 -m 768 \
+exec qemu-system-x86_64 -M q35 -accel tcg,thread=single -cpu EPYC,+svm,+npt -smp 1 -m 768 \
 	-nographic -no-reboot -serial mon:stdio \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
 	-append "console=ttyS0 quiet panic=-1 hvxtest=run hvxrun=shell"

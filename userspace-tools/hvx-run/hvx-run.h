@@ -61,6 +61,7 @@ void die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 void vm_stop(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool vm_stopping(void);
+bool vm_stopped_by_signal(void);
 
 /* vm.c: VM, RAM and vCPUs. */
 void vm_create(uint64_t ram_size, int nr_vcpus);

@@ -93,6 +93,11 @@ bool vm_stopping(void)
 	return stop_status >= 0;
 }
 
+bool vm_stopped_by_signal(void)
+{
+	return stop_status == ST_SIGINT || stop_status == ST_SIGTERM;
+}
+
 /*
  * A reset asked for by the guest.  Linux resets after a panic when
  * booted with panic=-1, so a panic seen on the console first makes this

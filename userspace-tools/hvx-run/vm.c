@@ -244,6 +244,9 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(v))
 			break;
 	}
+	/* Stopped from outside (a hung guest is killed): say where it was. */
+	if (vm_stopped_by_signal() && v->ran)
+		fprintf(stderr, "hvx-run: vCPU %d stopped at %s\n", v->id, vcpu_state(v));
 	return NULL;
 }
 
