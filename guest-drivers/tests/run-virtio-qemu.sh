@@ -10,7 +10,7 @@
 # prints KTAP; this script answers its "HVXREQ" lines on the QEMU monitor,
 # then checks the disk images and the network capture from the host side.
 # Last line: "virtio-drivers: N passed, N failed, N skipped"; exit 1 on any
-# failure. Every emulator run holds /tmp/hvx-emu.lock (one emulator at a time).
+# failure.
 
 set -euo pipefail
 
@@ -109,7 +109,7 @@ cat "$OUT/mon.out" >"$OUT/monitor.log" &
 mon_reader=$!
 : >"$OUT/console.log"
 
-flock /tmp/hvx-emu.lock timeout "$TIMEOUT" qemu-system-x86_64 \
+timeout "$TIMEOUT" qemu-system-x86_64 \
 	-M q35 -m 512 -smp 2 -nographic -no-reboot \
 	-kernel "/boot/vmlinuz-$KVER" -initrd "$OUT/initramfs.cpio.gz" \
 	-append "console=ttyS0 panic=-1" \

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# check.sh - 'make check': warning-free build, every test host, DKMS; one closing summary line.
+# check.sh - 'make check': warning-free build, every test host, the guest drivers in QEMU, DKMS; one closing summary line.
 # Usage: check.sh KVER BUILDDIR   (BUILDDIR/host.cpio.gz must exist)
 set -uo pipefail
 kver=$1 build=$2
@@ -50,6 +50,7 @@ step svm-smp2 "$here/run-qemu.sh" svm-smp2 "$kver" "$initrd" "$logs" -smp 2
 step novirt "$here/run-qemu.sh" novirt "$kver" "$initrd" "$logs" -mode novirt -cpu EPYC,-svm
 step vmx "$here/run-bochs.sh" vmx "$kver" "$initrd" "$logs"
 step vmx-smp2 "$here/run-bochs.sh" vmx-smp2 "$kver" "$initrd" "$logs" -cpus 2
+step virtio-drivers make -s -C "$top/guest-drivers" KVER="$kver" OUT="$build/guest-drivers" check
 step dkms plain dkms "$here/dkms-check.sh" "$kver"
 
 echo "== summary ($(($(date +%s) - start)) s, logs in $logs)"

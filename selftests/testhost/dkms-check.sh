@@ -1,24 +1,35 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# dkms-check.sh - proves dkms.conf: dkms add + build of hvx against the installed Debian headers.
+# dkms-check.sh - proves both dkms.conf files: dkms add + build of hvx and of the guest drivers against the installed headers.
 # Usage: dkms-check.sh KVER     (needs root; removes what it added)
 set -euo pipefail
 kver=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
-ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
-src=/usr/src/hvx-$ver
 
-cleanup() {
-	dkms remove "hvx/$ver" --all >/dev/null 2>&1 || :
+# dkms_package NAME CONFDIR FILES...: copy FILES to /usr/src/NAME-VER, dkms add
+# and build, check every module's vermagic, remove it all again.
+dkms_package() {
+	local conf=$2/dkms.conf name ver src mod ko
+	name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"/\1/p' "$conf")
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$conf")
+	src=/usr/src/$name-$ver
+	shift 2
+	dkms remove "$name/$ver" --all >/dev/null 2>&1 || :
+	rm -rf "$src"
+	mkdir -p "$src"
+	cp -r "$@" "$src/"
+	find "$src" \( -name '*.o' -o -name '.*.cmd' -o -name '*.ko' -o -name '*.mod*' \) -delete
+	dkms add "$name/$ver"
+	dkms build "$name/$ver" -k "$kver"
+	for mod in $(sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"/\1/p' "$conf"); do
+		ko=$(find "/var/lib/dkms/$name/$ver/$kver" -name "$mod.ko*" | head -n 1)
+		[ -n "$ko" ] && modinfo "$ko" | grep -q "^vermagic: *$kver " || return 1
+		echo "dkms: $name/$ver built for $kver: $ko"
+	done
+	dkms remove "$name/$ver" --all >/dev/null
 	rm -rf "$src"
 }
-cleanup
-trap cleanup EXIT
-mkdir -p "$src"
-cp -r "$top/dkms.conf" "$top/Kbuild" "$top/kmod-hv" "$top/uapi" "$src/"
-find "$src" \( -name '*.o' -o -name '.*.cmd' -o -name '*.ko' \) -delete
-dkms add "hvx/$ver"
-dkms build "hvx/$ver" -k "$kver"
-ko=$(find "/var/lib/dkms/hvx/$ver/$kver" -name 'hvx.ko*' | head -n 1)
-[ -n "$ko" ] && modinfo "$ko" | grep -q "^vermagic: *$kver "
-echo "dkms: hvx/$ver built for $kver: $ko"
+
+dkms_package hvx "$top" "$top/dkms.conf" "$top/Kbuild" "$top/kmod-hv" "$top/uapi"
+g=$top/guest-drivers
+dkms_package hvx-guest "$g" "$g/dkms.conf" "$g/Kbuild" "$g"/*.c

@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(gcc make libc6-dev linux-image-amd64 linux-headers-amd64 busybox-static cpio kmod
       gzip qemu-system-x86 bochs bochs-term bochsbios vgabios isolinux syslinux-common
-      genisoimage dkms sparse)
+      genisoimage dkms sparse e2fsprogs xz-utils)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
