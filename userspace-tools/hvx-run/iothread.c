@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* iothread.c - the I/O thread: polls the devices' descriptors (stdin, timers), runs handlers. */
+#define _GNU_SOURCE	/* pthread_setname_np */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -63,5 +64,6 @@ void iothread_start(void)
 	err = pthread_create(&t, NULL, iothread, NULL);
 	if (err)
 		die(ST_INTERNAL, "cannot start the I/O thread: %s", strerror(err));
+	pthread_setname_np(t, "hvx-io");
 	pthread_detach(t);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vm.c - the VM: /dev/hvx, guest RAM, vCPUs, their threads and the exits they dispatch. */
+#define _GNU_SOURCE	/* pthread_setname_np */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -298,9 +299,14 @@ void vcpus_start(void)
 	vm.nr_running = vm.lapic ? vm.nr_vcpus : 1;
 	for (i = 0; i < vm.nr_running; i++) {
 		vm.vcpus[i].started = true;
+		char name[16];
+
 		err = pthread_create(&vm.vcpus[i].thread, NULL, vcpu_thread, &vm.vcpus[i]);
 		if (err)
 			die(ST_INTERNAL, "cannot start vCPU thread %d: %s", i, strerror(err));
+		/* "vcpuN" in ps/top/perf, and for pinning with taskset -p. */
+		snprintf(name, sizeof(name), "vcpu%d", i);
+		pthread_setname_np(vm.vcpus[i].thread, name);
 	}
 }
 
