@@ -110,7 +110,7 @@ fi
 # with two host CPUs, about one guest boot in ten ends with the guest's
 # state broken on a kernel entry (CLAC raising #UD at CPL 0, a GS-relative
 # load faulting right after SWAPGS, or a spin in an interrupt handler);
-# none in 52 boots with one host CPU.  See README, "Known problems".
+# none in 52 boots with one host CPU.  See README.md (hvx-run tests).
 # The Bochs VMX hosts run at 200 MHz of emulated time, where each guest
 # boot takes about a minute: longer timeouts there.
 mhz=$(awk '/^cpu MHz/ { print int($4); exit }' /proc/cpuinfo)
