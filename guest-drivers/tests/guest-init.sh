@@ -82,30 +82,29 @@ echo "# flush requests $f0 -> $f1"
 check blk_flush test "${f1:-0}" -gt "${f0:-0}"
 
 # Discard: QEMU punches a hole (discard=unmap), so the range reads back zero.
-if [ "$(sysval /sys/block/hvda/queue/discard_max_bytes)" -gt 0 ] 2>/dev/null; then
-	dd if=/dev/urandom of=$DISK bs=1M seek=$DISCARD_MIB count=2 conv=notrunc,fsync 2>/dev/null
-	if blkdiscard -o $((DISCARD_MIB << 20)) -l $((2 << 20)) $DISK; then
-		echo 3 > /proc/sys/vm/drop_caches
-		z=$(dd if=$DISK bs=1M skip=$DISCARD_MIB count=2 2>/dev/null | md5sum | cut -d' ' -f1)
-		check blk_discard [ "$z" = "$(head -c $((2 << 20)) /dev/zero | md5sum | cut -d' ' -f1)" ]
-	else
-		nok blk_discard
+# zeroing_op NAME LIMIT_ATTR MIB WHAT COMMAND...: fill MIB MiB at MIB MiB
+# with noise, run COMMAND on that range, and expect zeros to read back;
+# skipped when the device offers no such operation (LIMIT_ATTR is 0).
+zeroing_op() {
+	name=$1 attr=$2 mib=$3 what=$4
+	shift 4
+	if ! [ "$(sysval /sys/block/hvda/queue/$attr)" -gt 0 ] 2>/dev/null; then
+		skip $name "device offers no $what"
+		return
 	fi
-else
-	skip blk_discard "device offers no discard"
-fi
-if [ "$(sysval /sys/block/hvda/queue/write_zeroes_max_bytes)" -gt 0 ] 2>/dev/null; then
-	dd if=/dev/urandom of=$DISK bs=1M seek=$ZERO_MIB count=1 conv=notrunc,fsync 2>/dev/null
-	if vtest zeroout $DISK $((ZERO_MIB << 20)) $((1 << 20)); then
+	dd if=/dev/urandom of=$DISK bs=1M seek=$mib count=1 conv=notrunc,fsync 2>/dev/null
+	if "$@"; then
 		echo 3 > /proc/sys/vm/drop_caches
-		z=$(dd if=$DISK bs=1M skip=$ZERO_MIB count=1 2>/dev/null | md5sum | cut -d' ' -f1)
-		check blk_write_zeroes [ "$z" = "$(head -c $((1 << 20)) /dev/zero | md5sum | cut -d' ' -f1)" ]
+		z=$(dd if=$DISK bs=1M skip=$mib count=1 2>/dev/null | md5sum | cut -d' ' -f1)
+		check $name [ "$z" = "$(head -c $((1 << 20)) /dev/zero | md5sum | cut -d' ' -f1)" ]
 	else
-		nok blk_write_zeroes
+		nok $name
 	fi
-else
-	skip blk_write_zeroes "device offers no write zeroes"
-fi
+}
+zeroing_op blk_discard discard_max_bytes $DISCARD_MIB discard \
+	blkdiscard -o $((DISCARD_MIB << 20)) -l $((1 << 20)) $DISK
+zeroing_op blk_write_zeroes write_zeroes_max_bytes $ZERO_MIB "write zeroes" \
+	vtest zeroout $DISK $((ZERO_MIB << 20)) $((1 << 20))
 
 # Filesystem: make, fill, check clean, mount again and verify.
 fs_test() {
