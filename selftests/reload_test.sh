@@ -1,16 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# reload_test.sh - 20 load/unload cycles, each creating and destroying VMs, leak no memory.
+# reload_test.sh - 40 load/unload cycles, each creating and destroying VMs, leak no memory.
 . /tests/ktap.sh
 KO=/lib/hvx/hvx.ko
-CYCLES=20
+CYCLES=40
 VMS_PER_CYCLE=500
-# Free memory may wander by a few pages (per-CPU page lists, slab caches);
-# a leak of one page per cycle would be 80 KiB.  Allow less than that.
-SLACK_KB=64
+# Free memory wanders by up to ~100 KiB over a run here (per-CPU page
+# lists, slab caches, module areas: seen once in the 2-CPU Bochs host);
+# a leak of one page per cycle would be 160 KiB.  Allow less than that.
+SLACK_KB=128
 # Slab figures wander by up to ~130 KiB here (SLUB counts objects parked
 # in per-CPU slabs as live).  A leak of one object per VM would be
-# CYCLES * VMS_PER_CYCLE = 10000 objects: 240 KiB and more for any
+# CYCLES * VMS_PER_CYCLE = 20000 objects: 480 KiB and more for any
 # object of 24 bytes or more.
 SLAB_SLACK_KB=192
 
