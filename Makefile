@@ -31,7 +31,7 @@ guest-drivers:
 selftests:
 	$(MAKE) -C selftests
 
-$(BUILD)/host.cpio.gz: module tools selftests
+$(BUILD)/host.cpio.gz: module tools selftests guest-drivers
 	mkdir -p $(BUILD)
 	$(TESTHOST)/build-initramfs.sh $(KVER) $@
 

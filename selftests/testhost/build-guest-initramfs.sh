@@ -1,20 +1,44 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # build-guest-initramfs.sh - packs the initramfs of hvx-run's test guest: busybox, a CPUID helper, an /init that prints checks.
-# Usage: build-guest-initramfs.sh OUT.cpio.gz
+# Usage: build-guest-initramfs.sh OUT.cpio.gz [KVER [HVX_VBLK.KO]]
 #
 # The guest's /init prints "HVX-GUEST: <check> <value>" lines on its console
-# for hvx_run_test.sh to judge, then powers off.  hvxguest= on the guest
-# command line picks a variant: panic (a deliberate kernel panic), reboot,
-# wait (sleeps until killed) or shell (make run: a console shell).
+# for hvx_run_test.sh and hvx_virtio_test.sh to judge, then powers off.
+# hvxguest= on the guest command line picks a variant: panic (a deliberate
+# kernel panic), reboot, wait (sleeps until killed), shell (make run: a
+# console shell), virtio (Debian's virtio_pci and virtio_blk on hvx-run's
+# -d disks) or virtio-own (virtio_pci and our guest-drivers/hvx_vblk.ko).
+# With KVER, the virtio modules of that kernel (the guest's) are packed.
 set -euo pipefail
 out=$1
+kver=${2:-}
+vblk=${3:-}
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
-mkdir -p "$root"/{bin,proc,sys,dev}
+mkdir -p "$root"/{bin,proc,sys,dev,tmp,modules}
 cp /bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
+
+# virtio_pci and virtio_blk with what they need, in load order, uncompressed
+# (busybox insmod takes plain .ko files only).
+: >"$root/modules/order"
+if [ -n "$kver" ]; then
+	for m in virtio_pci virtio_blk; do
+		modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+	done | awk '!seen[$0]++' | while read -r ko; do
+		name=$(basename "$ko")
+		case $ko in
+		*.ko.xz) xz -dc "$ko" >"$root/modules/${name%.xz}"; name=${name%.xz} ;;
+		*.ko.zst) zstd -qdc "$ko" >"$root/modules/${name%.zst}"; name=${name%.zst} ;;
+		*) cp "$ko" "$root/modules/" ;;
+		esac
+		# virtio_blk loads on its own in the "virtio" variant only.
+		[ "$name" = virtio_blk.ko ] || echo "$name" >>"$root/modules/order"
+	done
+	[ -n "$vblk" ] && [ -f "$vblk" ] && cp "$vblk" "$root/modules/hvx_vblk.ko"
+fi
 
 # CPUID leaf 0x40000000: the hypervisor signature and the highest hypervisor leaf.
 cat >"$root/cpuid-sig.c" <<'C'
@@ -67,6 +91,53 @@ wait)
 shell)	# make run on a terminal: a shell on the console, power-off on exit
 	echo "hvx guest shell ($(nproc) vCPUs); 'exit' powers the guest off"
 	setsid cttyhack sh -l
+	poweroff -f
+	;;
+virtio|virtio-own)
+	# hvx-run -d disk.img -d ro.img,ro: the first disk gets a random MiB
+	# at 4 MiB, written and read back with O_DIRECT; the second must
+	# refuse writes.  The host compares the images afterwards.
+	for m in $(cat /modules/order); do
+		insmod /modules/$m || say insmod-failed $m
+	done
+	if [ $variant = virtio ]; then
+		drv=virtio_blk.ko rw=vda ro=vdb
+	else
+		drv=hvx_vblk.ko rw=hvda ro=hvdb
+	fi
+	if [ -f /modules/$drv ]; then insmod /modules/$drv || say insmod-failed $drv
+	else say insmod-failed $drv-missing; fi
+	i=0
+	while { [ ! -b /dev/$rw ] || [ ! -b /dev/$ro ]; } && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	say pci-devices $(cat /sys/bus/pci/devices/*/vendor /sys/bus/pci/devices/*/device 2>/dev/null | tr '\n' ' ')
+	say disks $(ls /sys/block | grep -v -e loop -e ram | tr '\n' ' ')
+	say irq-mode $(grep -q -e 'PCI-MSI' -e 'PCI-MSIX' /proc/interrupts && echo msi || echo intx)
+	say rw-sectors $(cat /sys/block/$rw/size 2>/dev/null)
+	say ro-flag $(cat /sys/block/$ro/ro 2>/dev/null)
+	say serial $(cat /sys/block/$rw/serial 2>/dev/null)
+	head -c 1048576 /dev/urandom >/tmp/pattern
+	say pattern-md5 $(md5sum </tmp/pattern | cut -d' ' -f1)
+	dd if=/tmp/pattern of=/dev/$rw bs=64k seek=64 oflag=direct conv=fsync 2>/tmp/dd.err ||
+		say dd-write-failed $(cat /tmp/dd.err)
+	echo 3 >/proc/sys/vm/drop_caches
+	say readback-md5 $(dd if=/dev/$rw bs=64k skip=64 count=16 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)
+	# Many small requests at once: the queue fills and wraps.
+	dd if=/dev/$rw of=/dev/null bs=4k count=4096 2>/dev/null && say seq-read ok
+	if dd if=/tmp/pattern of=/dev/$ro bs=4k count=1 oflag=direct conv=fsync 2>/dev/null; then
+		say ro-write accepted
+	else
+		say ro-write rejected
+	fi
+	say ro-md5 $(dd if=/dev/$ro bs=1M count=1 2>/dev/null | md5sum | cut -d' ' -f1)
+	# Discards 1 MiB at 8 MiB: hvx-run punches a hole, the host finds zeroes.
+	blkdiscard -o 8388608 -l 1048576 /dev/$rw 2>/tmp/discard.err && say discard ok ||
+		say discard-failed $(cat /tmp/discard.err)
+	sync && blockdev --flushbufs /dev/$rw && say flush ok
+	dmesg | grep -i -E 'virtio|hvx_vblk|hvd|vd[ab]|pci 0000' | head -n 40
+	say done
 	poweroff -f
 	;;
 esac

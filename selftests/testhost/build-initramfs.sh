@@ -18,7 +18,8 @@ cp "$top/userspace-tools/hvx-info" "$top/userspace-tools/hvx-run/hvx-run" "$root
 # hvx-run's test guest: this same Debian kernel and a small busybox initramfs.
 mkdir -p "$root/boot"
 cp "/boot/vmlinuz-$kver" "$root/boot/"
-"$top/selftests/testhost/build-guest-initramfs.sh" "$root/boot/hvx-guest.cpio.gz"
+"$top/selftests/testhost/build-guest-initramfs.sh" "$root/boot/hvx-guest.cpio.gz" "$kver" \
+	"$top/guest-drivers/hvx_vblk.ko"
 
 # The modules Debian's KVM needs, in load order.
 mods=/lib/modules/$kver

@@ -149,6 +149,7 @@ static inline int isa_irq_pin(int irq)
 	return irq == 0 ? 2 : irq;
 }
 uint8_t ioapic_id(void);
+void ioapic_set_pin(int pin, bool level);
 void irq_set_level(int isa_irq, bool level);
 void irq_pulse(int isa_irq);
 
@@ -160,6 +161,50 @@ typedef void (*fd_fn)(void *opaque, int fd);
 void iothread_add_fd(int fd, fd_fn fn, void *opaque);
 void iothread_remove_fd(int fd);
 void iothread_start(void);
+
+/*
+ * pci.c: PCI bus 0, configuration mechanism #1 and memory BARs in the
+ * MMIO hole.  A device fills in its configuration header (pci_init_header,
+ * pci_add_cap, pci_set_bar) and calls pci_register() from its init.
+ */
+#define PCI_CFG_SIZE	256
+#define PCI_NR_BARS	6
+#define PCI_MAX_SLOTS	32
+#define PCI_BAR_START	MMIO_HOLE_START	/* BARs are placed from here up */
+#define PCI_BAR_END	IOAPIC_BASE	/* and decoded only below the I/O APIC */
+
+struct pci_device {
+	uint8_t cfg[PCI_CFG_SIZE];
+	uint8_t wmask[PCI_CFG_SIZE];	/* bits the guest may write */
+	uint32_t bar_size[PCI_NR_BARS];	/* 0: no BAR; else a power of two, >= 4 KiB */
+	io_fn bar_fn[PCI_NR_BARS];	/* called with the offset into the BAR */
+	uint64_t bar_mapped[PCI_NR_BARS];	/* where it decodes now; 0: nowhere */
+	void *opaque;
+	/*
+	 * Optional, called with the bus lock held: a BAR starts or stops
+	 * decoding at @addr (0: stopped), and a configuration write landed
+	 * (after the bytes changed).
+	 */
+	void (*bar_moved)(struct pci_device *dev, int bar, uint64_t addr);
+	void (*cfg_written)(struct pci_device *dev, int off, int len);
+	const char *name;
+	int slot;
+	int gsi;			/* I/O APIC pin of its INTx line */
+	uint8_t last_cap;		/* offset of the last capability, 0: none */
+	uint8_t cap_end;		/* first byte after the capabilities */
+};
+
+void pci_init_header(struct pci_device *dev, uint16_t vendor, uint16_t device,
+		     uint32_t class_rev, uint16_t subsys_vendor, uint16_t subsys);
+uint8_t pci_add_cap(struct pci_device *dev, uint8_t id, uint8_t len);
+void pci_set_bar(struct pci_device *dev, int bar, uint32_t size, io_fn fn);
+void pci_register(struct pci_device *dev);
+void pci_set_irq(struct pci_device *dev, bool level);
+int pci_intx_gsi(int slot, int pin);
+
+/* virtio_blk.c: -d FILE[,ro]; NULL when accepted, else why not. */
+#define MAX_DISKS	8
+const char *virtio_blk_parse(const char *arg);
 
 /* serial.c: guest console, and the terminal it may have put in raw mode. */
 bool serial_panic_seen(void);

@@ -12,7 +12,9 @@
 
 #define RTE_MASKED	(1ull << 16)
 #define RTE_LEVEL	(1ull << 15)
-#define RTE_RO_BITS	((1ull << 12) | (1ull << 14))	/* delivery status, remote IRR */
+#define RTE_REMOTE_IRR	(1ull << 14)
+#define RTE_RO_BITS	((1ull << 12) | RTE_REMOTE_IRR)	/* delivery status, remote IRR */
+#define IOAPIC_EOI	0x40
 
 static struct ioapic {
 	pthread_mutex_t lock;
@@ -31,8 +33,16 @@ uint8_t ioapic_id(void)
 /*
  * Send one pin's interrupt as the MSI its redirection entry describes:
  * destination in address bits 19:12, logical mode in bit 2, vector,
- * delivery mode and trigger mode in the data.  hvx.ko delivers level
- * interrupts as edges and sends no EOI back, so remote IRR stays clear.
+ * delivery mode and trigger mode in the data.
+ *
+ * A level-triggered pin sets remote IRR and sends nothing more until the
+ * guest clears it.  hvx.ko delivers level interrupts as edges and sends
+ * no EOI back, but its local APIC leaves the TMR bit clear, so Linux
+ * (ioapic_ack_level) ends each level interrupt with the EOI of a version
+ * 0x11 I/O APIC: the entry rewritten masked and edge-triggered, then
+ * restored.  The edge write clears remote IRR here, the restore sends
+ * again if the line is still up: level semantics without an EOI message.
+ * The EOI register (0x40) of version 0x20 parts is accepted as well.
  */
 static void ioapic_send(struct ioapic *io, int pin)
 {
@@ -51,6 +61,8 @@ static void ioapic_send(struct ioapic *io, int pin)
 		vlog("I/O APIC pin %d: delivery mode %u not supported, dropped", pin, delivery);
 		return;
 	}
+	if (rte & RTE_LEVEL)
+		io->rte[pin] |= RTE_REMOTE_IRR;
 	ret = ioctl(vm.fd, HVX_SIGNAL_MSI, &msi);
 	if (verbose > 1)
 		vlog("I/O APIC pin %d: MSI 0x%llx/0x%x -> %d", pin,
@@ -60,19 +72,39 @@ static void ioapic_send(struct ioapic *io, int pin)
 		     (unsigned long long)msi.address, msi.data, strerror(errno));
 }
 
-void irq_set_level(int isa_irq, bool level)
+/* A level pin whose line is up sends when nothing holds it back. */
+static void ioapic_service_level(struct ioapic *io, int pin)
+{
+	uint64_t rte = io->rte[pin];
+
+	if ((rte & RTE_LEVEL) && !(rte & (RTE_MASKED | RTE_REMOTE_IRR)) && io->line[pin])
+		ioapic_send(io, pin);
+}
+
+/*
+ * An input line: ISA pins are edge-triggered (a rising line sends one
+ * MSI), PCI INTx pins level-triggered, as the guest programs them.
+ */
+void ioapic_set_pin(int pin, bool level)
 {
 	struct ioapic *io = &ioapic;
-	int pin = isa_irq_pin(isa_irq);
+	bool rising;
 
 	if (pin < 0 || pin >= IOAPIC_PINS)
 		return;
 	pthread_mutex_lock(&io->lock);
-	/* ISA interrupts are edge-triggered: a rising line sends one MSI. */
-	if (level && !io->line[pin])
-		ioapic_send(io, pin);
+	rising = level && !io->line[pin];
 	io->line[pin] = level;
+	if (io->rte[pin] & RTE_LEVEL)
+		ioapic_service_level(io, pin);
+	else if (rising)
+		ioapic_send(io, pin);
 	pthread_mutex_unlock(&io->lock);
+}
+
+void irq_set_level(int isa_irq, bool level)
+{
+	ioapic_set_pin(isa_irq_pin(isa_irq), level);
 }
 
 void irq_pulse(int isa_irq)
@@ -113,10 +145,23 @@ static void ioapic_write(struct ioapic *io, uint32_t v)
 		io->rte[pin] = (old & 0xffffffffull) | (uint64_t)v << 32;
 	else
 		io->rte[pin] = (old & (0xffffffff00000000ull | RTE_RO_BITS)) | (v & ~RTE_RO_BITS);
-	/* A level interrupt still asserted when unmasked is delivered then. */
-	if ((old & RTE_MASKED) && !(io->rte[pin] & RTE_MASKED) &&
-	    (io->rte[pin] & RTE_LEVEL) && io->line[pin])
-		ioapic_send(io, pin);
+	/* Edge-triggered entries have no remote IRR: the 0x11 EOI (see ioapic_send). */
+	if (!(io->rte[pin] & RTE_LEVEL))
+		io->rte[pin] &= ~RTE_REMOTE_IRR;
+	/* A level interrupt still asserted when unmasked or EOIed is delivered then. */
+	ioapic_service_level(io, pin);
+}
+
+static void ioapic_eoi(struct ioapic *io, uint8_t vector)
+{
+	int pin;
+
+	for (pin = 0; pin < IOAPIC_PINS; pin++) {
+		if ((io->rte[pin] & 0xff) != vector || !(io->rte[pin] & RTE_REMOTE_IRR))
+			continue;
+		io->rte[pin] &= ~RTE_REMOTE_IRR;
+		ioapic_service_level(io, pin);
+	}
 }
 
 static void ioapic_mmio(void *opaque, uint64_t addr, uint8_t *data, int len, bool write)
@@ -130,7 +175,8 @@ static void ioapic_mmio(void *opaque, uint64_t addr, uint8_t *data, int len, boo
 			io->regsel = io_get(data, len) & 0xff;
 		else if (off == IOWIN)
 			ioapic_write(io, io_get(data, len));
-		/* 0x40, the EOI register: nothing to clear (no remote IRR). */
+		else if (off == IOAPIC_EOI)
+			ioapic_eoi(io, io_get(data, len) & 0xff);
 	} else {
 		io_put(data, len, off == IOREGSEL ? io->regsel :
 				  off == IOWIN ? ioapic_read(io) : 0);

@@ -15,7 +15,7 @@
 int verbose;
 
 static const char usage[] =
-"usage: hvx-run -k BZIMAGE [-i INITRD] [-p CMDLINE] [-m SIZE] [-c N] [-v]\n"
+"usage: hvx-run -k BZIMAGE [-i INITRD] [-p CMDLINE] [-m SIZE] [-c N] [-d FILE[,ro]]... [-v]\n"
 "Boots a Linux bzImage (x86 64-bit boot protocol) in an hvx virtual machine,\n"
 "with its serial console (ttyS0) on stdin/stdout.\n"
 "\n"
@@ -24,6 +24,8 @@ static const char usage[] =
 "  -p, --params CMDLINE  the kernel command line, e.g. \"console=ttyS0\"\n"
 "  -m, --memory SIZE     guest RAM, with K, M or G (default 256M, plain numbers are MiB)\n"
 "  -c, --cpus N          vCPUs (default 1); the guest starts vCPUs 1..N-1 by INIT/SIPI\n"
+"  -d, --disk FILE[,ro]  a virtio block device (PCI) on a raw image, read-only with ,ro;\n"
+"                        up to 8, /dev/vda, vdb, ... in the guest's order of -d\n"
 "  -v, --verbose         log MSR accesses, unknown ports and MMIO on stderr (-vv: MSIs too)\n"
 "  -h, --help            this text\n"
 "\n"
@@ -31,7 +33,7 @@ static const char usage[] =
 "\n"
 "Exit status:\n"
 "    0  the guest powered off or halted (every vCPU halted with interrupts off)\n"
-"    2  bad arguments, or a kernel/initrd that cannot be read or is not bootable\n"
+"    2  bad arguments, or a kernel/initrd/disk that cannot be read or is not bootable\n"
 "    3  /dev/hvx is missing or cannot be opened (is hvx.ko loaded?)\n"
 "   10  the guest rebooted (keyboard-controller or port 0x92/0xcf9 reset)\n"
 "   11  the guest triple-faulted (shutdown) without a kernel panic\n"
@@ -163,6 +165,7 @@ int main(int argc, char **argv)
 		{ "params", required_argument, NULL, 'p' },
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'c' },
+		{ "disk", required_argument, NULL, 'd' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -172,10 +175,11 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	sigset_t set;
 	int c, nr_cpus = 1;
+	const char *why;
 	char *end;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k': files.kernel = optarg; break;
 		case 'i': files.initrd = optarg; break;
@@ -192,6 +196,11 @@ int main(int argc, char **argv)
 			    nr_cpus > MAX_VCPUS)
 				bad_usage("-c %s: not a vCPU count from 1 to %d", optarg,
 					  MAX_VCPUS);
+			break;
+		case 'd':
+			why = virtio_blk_parse(optarg);
+			if (why)
+				bad_usage("-d %s: %s", optarg, why);
 			break;
 		case 'v': verbose++; break;
 		case 'h': fputs(usage, stdout); return 0;

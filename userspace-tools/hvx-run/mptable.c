@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mptable.c - the Intel MultiProcessor table (spec 1.4) at 0xf0000: processors, the ISA bus,
- * the I/O APIC and where each ISA IRQ reaches it.  Without ACPI, this is how Linux
+ * mptable.c - the Intel MultiProcessor table (spec 1.4) at 0xf0000: processors, the PCI and
+ * ISA buses, the I/O APIC and where each ISA IRQ and PCI INTx line reaches it.  Without ACPI, this is how Linux
  * finds the I/O APIC.
  */
 #include <cpuid.h>
@@ -10,6 +10,12 @@
 #include "hvx-run.h"
 
 #define MPTABLE_ADDR	0xf0000
+/*
+ * Linux looks PCI interrupts up by MP bus ID = PCI bus number, so PCI bus
+ * 0 takes ID 0 and the ISA bus comes after it.
+ */
+#define MP_BUS_PCI	0
+#define MP_BUS_ISA	1
 
 enum { MP_PROCESSOR, MP_BUS, MP_IOAPIC, MP_INTSRC, MP_LINTSRC };
 enum { MP_INT, MP_NMI, MP_SMI, MP_EXTINT };
@@ -58,7 +64,8 @@ struct mpc_ioapic {
 
 struct mpc_int {		/* I/O and local interrupt assignments */
 	uint8_t type, irq_type;
-	uint16_t flags;		/* 0: polarity and trigger as the bus says (ISA: high, edge) */
+	uint16_t flags;		/* 0: polarity and trigger as the bus says (ISA: high,
+				 * edge; PCI: low, level) */
 	uint8_t src_bus, src_irq, dst_id, dst_pin;
 } __attribute__((packed));
 
@@ -80,7 +87,7 @@ uint64_t mptable_write(int nr_cpus)
 	uint8_t *p = (uint8_t *)(h + 1);
 	uint8_t ioapic = ioapic_id();
 	uint32_t eax, ebx, ecx, edx;
-	int i, irq;
+	int i, irq, slot, pin;
 
 	memset(base, 0, 0x1000);
 	__cpuid(1, eax, ebx, ecx, edx);
@@ -94,8 +101,13 @@ uint64_t mptable_write(int nr_cpus)
 		h->count++;
 	}
 
-	*(struct mpc_bus *)p = (struct mpc_bus){ .type = MP_BUS, .bus_id = 0, .name = "ISA   " };
+	*(struct mpc_bus *)p = (struct mpc_bus){ .type = MP_BUS, .bus_id = MP_BUS_PCI,
+		.name = "PCI   " };
 	p += sizeof(struct mpc_bus);
+	*(struct mpc_bus *)p = (struct mpc_bus){ .type = MP_BUS, .bus_id = MP_BUS_ISA,
+		.name = "ISA   " };
+	p += sizeof(struct mpc_bus);
+	h->count++;
 	*(struct mpc_ioapic *)p = (struct mpc_ioapic){ .type = MP_IOAPIC, .id = ioapic,
 		.version = 0x11, .flags = 1, .address = IOAPIC_BASE };
 	p += sizeof(struct mpc_ioapic);
@@ -106,10 +118,25 @@ uint64_t mptable_write(int nr_cpus)
 		if (irq == 2)
 			continue;
 		*(struct mpc_int *)p = (struct mpc_int){ .type = MP_INTSRC, .irq_type = MP_INT,
-			.src_bus = 0, .src_irq = irq, .dst_id = ioapic,
+			.src_bus = MP_BUS_ISA, .src_irq = irq, .dst_id = ioapic,
 			.dst_pin = isa_irq_pin(irq) };
 		p += sizeof(struct mpc_int);
 		h->count++;
+	}
+	/*
+	 * PCI INTx: every slot's four pins, whether a device sits there or
+	 * not (the table is written before devices exist).  The source IRQ
+	 * is slot << 2 | pin (0 = INTA).
+	 */
+	for (slot = 1; slot < PCI_MAX_SLOTS; slot++) {
+		for (pin = 0; pin < 4; pin++) {
+			*(struct mpc_int *)p = (struct mpc_int){ .type = MP_INTSRC,
+				.irq_type = MP_INT, .src_bus = MP_BUS_PCI,
+				.src_irq = slot << 2 | pin, .dst_id = ioapic,
+				.dst_pin = pci_intx_gsi(slot, pin) };
+			p += sizeof(struct mpc_int);
+			h->count++;
+		}
 	}
 	/* Every local APIC: LINT0 is the (masked) 8259's ExtINT, LINT1 NMI. */
 	*(struct mpc_int *)p = (struct mpc_int){ .type = MP_LINTSRC, .irq_type = MP_EXTINT,
