@@ -74,12 +74,6 @@ kill_running() {
 	rc=$?
 }
 
-# ktap_skip NAME REASON
-ktap_skip() {
-	ktap_n=$((ktap_n + 1))
-	echo "ok $ktap_n $1 # SKIP $2"
-}
-
 ktap_plan 21
 mkdir -p $T
 head -c 8192 /dev/zero >$T/zero.img

@@ -26,7 +26,7 @@ defuse() {
 
 # marker NAME KEY: the value of a "HVX-GUEST: KEY value" line.
 marker() {
-	tr -d '\r' <$T/$1.out | sed -n "s/^HVX-GUEST: $2 //p" | head -n 1
+	tr -d '\r' 2>/dev/null <$T/$1.out | sed -n "s/^HVX-GUEST: $2 //p" | head -n 1
 }
 
 show_tail() {
@@ -50,8 +50,22 @@ usage_error() {
 	ktap_result $name $?
 }
 
-# run_once NAME VARIANT [CMDLINE]: fresh images, one guest run with both disks.
-run_once() {
+# Guest boots run in the 1-CPU test hosts only, as in hvx_run_test.sh (the
+# 2-CPU emulated SVM host breaks about one guest boot in ten); elsewhere
+# their checks are reported as skipped.
+skip=
+[ "$(nproc)" -gt 1 ] && skip="guest boots run in the 1-CPU test hosts"
+mhz=$(awk '/^cpu MHz/ { print int($4); exit }' /proc/cpuinfo)
+[ "${mhz:-0}" -lt 1000 ] && BOOT_TIMEOUT=600	# Bochs: 200 MHz of emulated time
+
+# check NAME STATUS: a result of a guest boot, or a skip where boots do not run.
+check() {
+	if [ -n "$skip" ]; then ktap_skip $1 "$skip"; else ktap_result $1 $2; fi
+}
+
+# boot NAME VARIANT [CMDLINE]: fresh images, one guest run with both disks.
+boot() {
+	[ -n "$skip" ] && return
 	name=$1
 	head -c $((DISK_MIB << 20)) /dev/urandom >$T/disk.img
 	head -c $((RO_MIB << 20)) /dev/urandom >$T/ro.img
@@ -66,59 +80,47 @@ run_once() {
 	grep 'stopped at' $T/$name.err | while read -r line; do ktap_diag "$line"; done
 }
 
-# boot NAME VARIANT [CMDLINE]: a run, and one more if the guest died before
-# its /init.  In QEMU 7.2's emulated SVM with two host CPUs about one guest
-# boot in ten breaks early (see hvx_run_test.sh); the virtio devices only
-# come into play after /init, so a failure there is never retried.
-boot() {
-	run_once "$@"
-	if [ "$(cat $T/$1.rc)" -ne 0 ] && ! grep -q '^HVX-GUEST: init' $T/$1.out; then
-		ktap_diag "$1: died before /init (last line: $(tail -n 1 $T/$1.out | tr -d '\r' | defuse)); once more"
-		run_once "$@"
-	fi
-}
-
 # check_boot NAME: the guest's markers and the images afterwards.
 check_boot() {
 	n=$1
-	if [ "$(cat $T/$n.rc)" -eq 0 ] && grep -q '^HVX-GUEST: done' $T/$n.out; then
+	[ -n "$skip" ] || if [ "$(cat $T/$n.rc)" -eq 0 ] && grep -q '^HVX-GUEST: done' $T/$n.out; then
 		show_tail $n 40
 		true
 	else
 		show_tail $n 200
 		false
 	fi
-	ktap_result ${n}_poweroff_is_status_0 $?
+	check ${n}_poweroff_is_status_0 $?
 
-	ktap_diag "$n: PCI IDs $(marker $n pci-devices); disks $(marker $n disks); interrupts $(marker $n irq-mode)"
+	[ -n "$skip" ] || ktap_diag "$n: PCI IDs $(marker $n pci-devices); disks $(marker $n disks); interrupts $(marker $n irq-mode)"
 	[ "$(marker $n rw-sectors)" = $((DISK_MIB * 2048)) ] && [ "$(marker $n ro-flag)" = 1 ]
-	ktap_result ${n}_guest_sees_rw_and_ro_disk $?
+	check ${n}_guest_sees_rw_and_ro_disk $?
 
 	pattern=$(marker $n pattern-md5)
 	[ -n "$pattern" ] && [ "$(marker $n readback-md5)" = "$pattern" ] &&
 		[ "$(marker $n seq-read)" = ok ]
-	ktap_result ${n}_guest_reads_back_its_writes $?
+	check ${n}_guest_reads_back_its_writes $?
 
 	[ -n "$pattern" ] && [ "$(md5 $T/disk.img $PATTERN_MIB 1)" = "$pattern" ]
-	ktap_result ${n}_pattern_is_in_the_image $?
+	check ${n}_pattern_is_in_the_image $?
 
 	[ "$(marker $n ro-write)" = rejected ]
-	ktap_result ${n}_ro_disk_rejects_writes $?
+	check ${n}_ro_disk_rejects_writes $?
 
 	[ "$(md5sum <$T/ro.img | cut -d' ' -f1)" = "$ro_md5" ] &&
 		[ "$(marker $n ro-md5)" = "$ro_head_md5" ]
-	ktap_result ${n}_ro_image_unchanged_and_readable $?
+	check ${n}_ro_image_unchanged_and_readable $?
 
 	[ "$(marker $n discard)" = ok ] &&
 		[ "$(md5 $T/disk.img $DISCARD_MIB 1)" = "$(head -c 1048576 /dev/zero | md5sum | cut -d' ' -f1)" ]
-	ktap_result ${n}_discard_zeroes_the_image $?
+	check ${n}_discard_zeroes_the_image $?
 
 	[ "$(marker $n flush)" = ok ]
-	ktap_result ${n}_flush_succeeds $?
+	check ${n}_flush_succeeds $?
 
 	! { grep -E 'WARNING: CPU:|Call Trace|BUG:|Oops|I/O error|insmod-failed|dd-write-failed' $T/$n.out;
 	    grep 'needs reset' $T/$n.err; } | defuse | grep .
-	ktap_result ${n}_logs_are_clean $?
+	check ${n}_logs_are_clean $?
 }
 
 ktap_plan 34
@@ -139,7 +141,7 @@ ktap_result help_lists_disk_option $?
 boot virtio virtio
 check_boot virtio
 [ "$(marker virtio serial)" = hvx-disk0 ]
-ktap_result virtio_serial_is_get_id $?
+check virtio_serial_is_get_id $?
 
 boot own virtio-own
 check_boot own
@@ -149,7 +151,7 @@ check_boot own
 boot intx virtio pci=nomsi
 check_boot intx
 [ "$(marker intx irq-mode)" = intx ]
-ktap_result intx_guest_uses_intx $?
+check intx_guest_uses_intx $?
 
 rm -rf $T
 ktap_finish
