@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# hvx_virtio_test.sh - hvx-run's PCI bus and virtio-blk (-d): a Linux guest writes, reads, discards, flushes; the host checks the images.
+# hvx_virtio_test.sh - hvx-run's PCI bus, virtio-blk (-d) and virtio-net (-n): a Linux guest writes, reads, discards, flushes, talks to the host over a tap; the host checks images and data.
 . /tests/ktap.sh
 RUN=/usr/bin/hvx-run
 KERNEL=/boot/vmlinuz-$(uname -r)
@@ -63,7 +63,32 @@ check() {
 	if [ -n "$skip" ]; then ktap_skip $1 "$skip"; else ktap_result $1 $2; fi
 }
 
-# boot NAME VARIANT [CMDLINE]: fresh images, one guest run with both disks.
+# The network: a persistent tap with the host at 10.0.2.1; per boot an nc
+# listener takes the guest's pattern and httpd serves the host's.
+TAP=hvxtap0
+MAC=52:54:00:12:34:56
+NET_KIB=256
+
+net_start() {
+	mkdir -p $T/www
+	head -c $((NET_KIB << 10)) /dev/urandom >$T/www/pattern
+	rm -f $T/hold && mkfifo $T/hold
+	nc -l -p 5001 <$T/hold >$T/$1.net-rx &
+	nc_pid=$!
+	exec 9>$T/hold	# the listener's stdin stays open: it ends on the guest's EOF
+	httpd -f -p 10.0.2.1:8080 -h $T/www &
+	httpd_pid=$!
+}
+
+net_stop() {
+	exec 9>&-
+	kill $nc_pid $httpd_pid 2>/dev/null
+	wait $nc_pid $httpd_pid 2>/dev/null
+}
+
+# boot NAME VARIANT [CMDLINE]: fresh images, one guest run with both disks
+# and the network.  With hvxend=kill in CMDLINE, hvx-run is killed (SIGKILL)
+# once the guest has flushed.
 boot() {
 	[ -n "$skip" ] && return
 	name=$1
@@ -71,26 +96,47 @@ boot() {
 	head -c $((RO_MIB << 20)) /dev/urandom >$T/ro.img
 	ro_md5=$(md5sum <$T/ro.img | cut -d' ' -f1)
 	ro_head_md5=$(md5 $T/ro.img 0 1)
+	net_start $name
 	t0=$(date +%s)
+	: >$T/$name.out
 	timeout $BOOT_TIMEOUT $RUN -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M \
-		-p "$CMDLINE hvxguest=$2 $3" -d $T/disk.img -d $T/ro.img,ro \
-		</dev/null >$T/$name.out 2>$T/$name.err
+		-p "$CMDLINE hvxguest=$2 $3" -d $T/disk.img -d $T/ro.img,ro -n tap=$TAP,mac=$MAC \
+		</dev/null >$T/$name.out 2>$T/$name.err &
+	pid=$!
+	case "$3" in
+	*hvxend=kill*)
+		i=0
+		while ! grep -q '^HVX-GUEST: killme' $T/$name.out && [ $i -lt $((BOOT_TIMEOUT * 5)) ]; do
+			sleep 0.2
+			i=$((i + 1))
+		done
+		kill -KILL $(pidof hvx-run)
+		;;
+	esac
+	wait $pid
 	echo $? >$T/$name.rc
+	net_stop
 	ktap_diag "$name: exit $(cat $T/$name.rc) after $(($(date +%s) - t0)) s, $(tail -n 1 $T/$name.err)"
 	grep 'stopped at' $T/$name.err | while read -r line; do ktap_diag "$line"; done
 }
 
-# check_boot NAME: the guest's markers and the images afterwards.
+# check_boot NAME [killed]: the guest's markers, the images and the data
+# that crossed the network afterwards.
 check_boot() {
 	n=$1
-	[ -n "$skip" ] || if [ "$(cat $T/$n.rc)" -eq 0 ] && grep -q '^HVX-GUEST: done' $T/$n.out; then
+	if [ "${2:-}" = killed ]; then
+		end=killme rc=137 t=${n}_killed_after_flush_is_status_137
+	else
+		end=done rc=0 t=${n}_poweroff_is_status_0
+	fi
+	[ -n "$skip" ] || if [ "$(cat $T/$n.rc)" -eq $rc ] && grep -q "^HVX-GUEST: $end" $T/$n.out; then
 		show_tail $n 40
 		true
 	else
 		show_tail $n 200
 		false
 	fi
-	check ${n}_poweroff_is_status_0 $?
+	check $t $?
 
 	[ -n "$skip" ] || ktap_diag "$n: PCI IDs $(marker $n pci-devices); disks $(marker $n disks); interrupts $(marker $n irq-mode)"
 	[ "$(marker $n rw-sectors)" = $((DISK_MIB * 2048)) ] && [ "$(marker $n ro-flag)" = 1 ]
@@ -118,12 +164,28 @@ check_boot() {
 	[ "$(marker $n flush)" = ok ]
 	check ${n}_flush_succeeds $?
 
-	! { grep -E 'WARNING: CPU:|Call Trace|BUG:|Oops|I/O error|insmod-failed|dd-write-failed' $T/$n.out;
+	[ -n "$skip" ] || ktap_diag "$n: network $(marker $n net-dev), packets rx/tx $(marker $n net-stats), $(marker $n net-errors)"
+	set -- $(marker $n net-dev)
+	[ "${2:-}" = $MAC ] && [ "$(marker $n net-carrier)" = 1 ]
+	check ${n}_net_device_has_mac_and_link $?
+
+	[ "$(marker $n ping)" = ok ]
+	check ${n}_guest_pings_host $?
+
+	sent=$(marker $n net-tx-md5)
+	[ -n "$sent" ] && [ "$(md5sum <$T/$n.net-rx 2>/dev/null | cut -d' ' -f1)" = "$sent" ] &&
+		[ "$(wc -c <$T/$n.net-rx)" -eq $((NET_KIB << 10)) ]
+	check ${n}_guest_to_host_data_intact $?
+
+	[ "$(marker $n net-rx-md5)" = "$(md5sum <$T/www/pattern | cut -d' ' -f1)" ]
+	check ${n}_host_to_guest_data_intact $?
+
+	! { grep -E 'WARNING: CPU:|Call Trace|BUG:|Oops|I/O error|insmod-failed|dd-write-failed|wget-failed|ping-failed' $T/$n.out;
 	    grep 'needs reset' $T/$n.err; } | defuse | grep .
 	check ${n}_logs_are_clean $?
 }
 
-ktap_plan 34
+ktap_plan 51
 mkdir -p $T
 head -c 4096 /dev/zero >$T/small.img
 
@@ -133,13 +195,26 @@ usage_error empty_disk_name_is_usage_error -k "$KERNEL" -d ,ro
 usage_error ninth_disk_is_usage_error -k "$KERNEL" -d $T/small.img -d $T/small.img \
 	-d $T/small.img -d $T/small.img -d $T/small.img -d $T/small.img -d $T/small.img \
 	-d $T/small.img -d $T/small.img
+usage_error net_without_tap_is_usage_error -k "$KERNEL" -n mac=$MAC
+usage_error bad_mac_is_usage_error -k "$KERNEL" -n tap=$TAP,mac=52:54:00:12:34
+usage_error multicast_mac_is_usage_error -k "$KERNEL" -n tap=$TAP,mac=01:00:5e:00:00:01
+usage_error unknown_net_option_is_usage_error -k "$KERNEL" -n tap=$TAP,vhost=on
+usage_error fifth_net_is_usage_error -k "$KERNEL" -n tap=hvxt0 -n tap=hvxt1 -n tap=hvxt2 \
+	-n tap=hvxt3 -n tap=hvxt4
 $RUN --help >$T/help.out 2>&1
-[ $? -eq 0 ] && grep -q -- '-d, --disk FILE\[,ro\]' $T/help.out
-ktap_result help_lists_disk_option $?
+[ $? -eq 0 ] && grep -q -- '-d, --disk FILE\[,ro\]' $T/help.out &&
+	grep -q -- '-n, --net tap=NAME\[,mac=MAC\]' $T/help.out
+ktap_result help_lists_disk_and_net_options $?
 
-# Debian's virtio_pci + virtio_blk (MSI-X), then virtio_pci + our hvx_vblk.ko.
-boot virtio virtio
-check_boot virtio
+# The tap all boots share, with the host's address on it.
+[ -n "$skip" ] || { tunctl -t $TAP >/dev/null && ip addr add 10.0.2.1/24 dev $TAP &&
+	ip link set $TAP up; } || ktap_diag "tap $TAP: cannot set it up"
+
+# Debian's virtio_pci + virtio_blk + virtio_net (MSI-X); the guest flushes
+# and hvx-run is killed: what was flushed is in the image.  Then virtio_pci
+# + our hvx_vblk.ko and hvx_vnet.ko.
+boot virtio virtio hvxend=kill
+check_boot virtio killed
 [ "$(marker virtio serial)" = hvx-disk0 ]
 check virtio_serial_is_get_id $?
 
@@ -153,5 +228,6 @@ check_boot intx
 [ "$(marker intx irq-mode)" = intx ]
 check intx_guest_uses_intx $?
 
+[ -n "$skip" ] || tunctl -d $TAP >/dev/null
 rm -rf $T
 ktap_finish

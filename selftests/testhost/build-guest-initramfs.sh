@@ -1,19 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # build-guest-initramfs.sh - packs the initramfs of hvx-run's test guest: busybox, a CPUID helper, an /init that prints checks.
-# Usage: build-guest-initramfs.sh OUT.cpio.gz [KVER [HVX_VBLK.KO]]
+# Usage: build-guest-initramfs.sh OUT.cpio.gz [KVER [MODULE.KO...]]
 #
 # The guest's /init prints "HVX-GUEST: <check> <value>" lines on its console
 # for hvx_run_test.sh and hvx_virtio_test.sh to judge, then powers off.
 # hvxguest= on the guest command line picks a variant: panic (a deliberate
 # kernel panic), reboot, wait (sleeps until killed), shell (make run: a
-# console shell), virtio (Debian's virtio_pci and virtio_blk on hvx-run's
-# -d disks) or virtio-own (virtio_pci and our guest-drivers/hvx_vblk.ko).
-# With KVER, the virtio modules of that kernel (the guest's) are packed.
+# console shell), virtio (Debian's virtio_pci, virtio_blk and virtio_net on
+# hvx-run's -d disks and -n network device) or virtio-own (virtio_pci and
+# our guest-drivers/hvx_vblk.ko and hvx_vnet.ko).  With KVER, the virtio
+# modules of that kernel (the guest's) are packed, and each MODULE.KO.
 set -euo pipefail
 out=$1
 kver=${2:-}
-vblk=${3:-}
+shift $(($# < 2 ? $# : 2))
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
@@ -21,11 +22,11 @@ mkdir -p "$root"/{bin,proc,sys,dev,tmp,modules}
 cp /bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 
-# virtio_pci and virtio_blk with what they need, in load order, uncompressed
-# (busybox insmod takes plain .ko files only).
+# virtio_pci, virtio_blk and virtio_net with what they need, in load order,
+# uncompressed (busybox insmod takes plain .ko files only).
 : >"$root/modules/order"
 if [ -n "$kver" ]; then
-	for m in virtio_pci virtio_blk; do
+	for m in virtio_pci virtio_blk virtio_net; do
 		modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 	done | awk '!seen[$0]++' | while read -r ko; do
 		name=$(basename "$ko")
@@ -34,10 +35,15 @@ if [ -n "$kver" ]; then
 		*.ko.zst) zstd -qdc "$ko" >"$root/modules/${name%.zst}"; name=${name%.zst} ;;
 		*) cp "$ko" "$root/modules/" ;;
 		esac
-		# virtio_blk loads on its own in the "virtio" variant only.
-		[ "$name" = virtio_blk.ko ] || echo "$name" >>"$root/modules/order"
+		# The drivers load on their own in the "virtio" variant only.
+		case $name in
+		virtio_blk.ko|virtio_net.ko) ;;
+		*) echo "$name" >>"$root/modules/order" ;;
+		esac
 	done
-	[ -n "$vblk" ] && [ -f "$vblk" ] && cp "$vblk" "$root/modules/hvx_vblk.ko"
+	for ko in "$@"; do
+		cp "$ko" "$root/modules/"
+	done
 fi
 
 # CPUID leaf 0x40000000: the hypervisor signature and the highest hypervisor leaf.
@@ -101,12 +107,14 @@ virtio|virtio-own)
 		insmod /modules/$m || say insmod-failed $m
 	done
 	if [ $variant = virtio ]; then
-		drv=virtio_blk.ko rw=vda ro=vdb
+		drivers="virtio_blk.ko virtio_net.ko" rw=vda ro=vdb
 	else
-		drv=hvx_vblk.ko rw=hvda ro=hvdb
+		drivers="hvx_vblk.ko hvx_vnet.ko" rw=hvda ro=hvdb
 	fi
-	if [ -f /modules/$drv ]; then insmod /modules/$drv || say insmod-failed $drv
-	else say insmod-failed $drv-missing; fi
+	for drv in $drivers; do
+		if [ -f /modules/$drv ]; then insmod /modules/$drv || say insmod-failed $drv
+		else say insmod-failed $drv-missing; fi
+	done
 	i=0
 	while { [ ! -b /dev/$rw ] || [ ! -b /dev/$ro ]; } && [ $i -lt 50 ]; do
 		sleep 0.1
@@ -136,7 +144,38 @@ virtio|virtio-own)
 	blkdiscard -o 8388608 -l 1048576 /dev/$rw 2>/tmp/discard.err && say discard ok ||
 		say discard-failed $(cat /tmp/discard.err)
 	sync && blockdev --flushbufs /dev/$rw && say flush ok
-	dmesg | grep -i -E 'virtio|hvx_vblk|hvd|vd[ab]|pci 0000' | head -n 40
+	# hvx-run -n tap=...: the host's end of the tap is 10.0.2.1, listening
+	# with nc on 5001 (this side's pattern goes there) and serving its own
+	# pattern over HTTP on 8080.
+	net=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)
+	if [ -n "$net" ]; then
+		say net-dev $net $(cat /sys/class/net/$net/address) driver $(basename "$(readlink /sys/class/net/$net/device/driver)")
+		ip link set lo up
+		ip addr add 10.0.2.15/24 dev $net && ip link set $net up
+		say net-carrier $(cat /sys/class/net/$net/carrier)
+		i=0
+		while ! ping -c 1 -W 2 10.0.2.1 >/dev/null 2>&1 && [ $i -lt 30 ]; do
+			i=$((i + 1))
+		done
+		ping -c 3 -W 5 10.0.2.1 >/tmp/ping.out 2>&1 && say ping ok ||
+			say ping-failed $(tail -n 2 /tmp/ping.out)
+		head -c 262144 /dev/urandom >/tmp/net-tx
+		say net-tx-md5 $(md5sum </tmp/net-tx | cut -d' ' -f1)
+		nc 10.0.2.1 5001 </tmp/net-tx && say net-tx sent
+		wget -q -O /tmp/net-rx http://10.0.2.1:8080/pattern 2>/tmp/wget.err ||
+			say wget-failed $(cat /tmp/wget.err)
+		say net-rx-md5 $(md5sum </tmp/net-rx | cut -d' ' -f1)
+		st=/sys/class/net/$net/statistics
+		say net-stats $(cat $st/rx_packets) $(cat $st/tx_packets)
+		say net-errors rx $(cat $st/rx_errors $st/rx_length_errors $st/rx_frame_errors $st/rx_dropped) \
+			tx $(cat $st/tx_errors $st/tx_dropped) features $(cat /sys/class/net/$net/device/features)
+	fi
+	dmesg | grep -i -E 'virtio|hvx_v|hvd|vd[ab]|pci 0000' | head -n 40
+	# hvxend=kill: the host kills hvx-run now; what was flushed is in the image.
+	if grep -q hvxend=kill /proc/cmdline; then
+		say killme
+		while :; do sleep 1; done
+	fi
 	say done
 	poweroff -f
 	;;

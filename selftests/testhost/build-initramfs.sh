@@ -19,11 +19,11 @@ cp "$top/userspace-tools/hvx-info" "$top/userspace-tools/hvx-run/hvx-run" "$root
 mkdir -p "$root/boot"
 cp "/boot/vmlinuz-$kver" "$root/boot/"
 "$top/selftests/testhost/build-guest-initramfs.sh" "$root/boot/hvx-guest.cpio.gz" "$kver" \
-	"$top/guest-drivers/hvx_vblk.ko"
+	"$top/guest-drivers/hvx_vblk.ko" "$top/guest-drivers/hvx_vnet.ko"
 
 # The modules Debian's KVM needs, in load order.
 mods=/lib/modules/$kver
-cp "$mods/kernel/arch/x86/kernel/msr.ko" "$root/lib/hvx/kmod/"
+cp "$mods/kernel/arch/x86/kernel/msr.ko" "$mods/kernel/drivers/net/tun.ko" "$root/lib/hvx/kmod/"
 for v in amd intel; do
 	modprobe -S "$kver" --show-depends "kvm_$v" | awk '$1 == "insmod" { print $2 }' |
 	while read -r ko; do

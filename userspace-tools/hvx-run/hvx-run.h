@@ -206,6 +206,10 @@ int pci_intx_gsi(int slot, int pin);
 #define MAX_DISKS	8
 const char *virtio_blk_parse(const char *arg);
 
+/* virtio_net.c: -n tap=NAME[,mac=..]; NULL when accepted, else why not. */
+#define MAX_NICS	4
+const char *virtio_net_parse(const char *arg);
+
 /* serial.c: guest console, and the terminal it may have put in raw mode. */
 bool serial_panic_seen(void);
 void serial_tty_restore(void);

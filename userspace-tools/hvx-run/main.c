@@ -15,7 +15,8 @@
 int verbose;
 
 static const char usage[] =
-"usage: hvx-run -k BZIMAGE [-i INITRD] [-p CMDLINE] [-m SIZE] [-c N] [-d FILE[,ro]]... [-v]\n"
+"usage: hvx-run -k BZIMAGE [-i INITRD] [-p CMDLINE] [-m SIZE] [-c N] [-d FILE[,ro]]...\n"
+"               [-n tap=NAME[,mac=MAC]]... [-v]\n"
 "Boots a Linux bzImage (x86 64-bit boot protocol) in an hvx virtual machine,\n"
 "with its serial console (ttyS0) on stdin/stdout.\n"
 "\n"
@@ -26,6 +27,9 @@ static const char usage[] =
 "  -c, --cpus N          vCPUs (default 1); the guest starts vCPUs 1..N-1 by INIT/SIPI\n"
 "  -d, --disk FILE[,ro]  a virtio block device (PCI) on a raw image, read-only with ,ro;\n"
 "                        up to 8, /dev/vda, vdb, ... in the guest's order of -d\n"
+"  -n, --net tap=NAME[,mac=MAC]  a virtio network device (PCI) on host tap NAME,\n"
+"                        created if missing (bring it up on the host); up to 4;\n"
+"                        MAC default 02:48:56:58:00:<index>\n"
 "  -v, --verbose         log MSR accesses, unknown ports and MMIO on stderr (-vv: MSIs too)\n"
 "  -h, --help            this text\n"
 "\n"
@@ -33,7 +37,8 @@ static const char usage[] =
 "\n"
 "Exit status:\n"
 "    0  the guest powered off or halted (every vCPU halted with interrupts off)\n"
-"    2  bad arguments, or a kernel/initrd/disk that cannot be read or is not bootable\n"
+"    2  bad arguments, or a kernel/initrd/disk that cannot be read or is not bootable,\n"
+"       or a tap that cannot be opened\n"
 "    3  /dev/hvx is missing or cannot be opened (is hvx.ko loaded?)\n"
 "   10  the guest rebooted (keyboard-controller or port 0x92/0xcf9 reset)\n"
 "   11  the guest triple-faulted (shutdown) without a kernel panic\n"
@@ -166,6 +171,7 @@ int main(int argc, char **argv)
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "disk", required_argument, NULL, 'd' },
+		{ "net", required_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -179,7 +185,7 @@ int main(int argc, char **argv)
 	char *end;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d:n:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k': files.kernel = optarg; break;
 		case 'i': files.initrd = optarg; break;
@@ -201,6 +207,11 @@ int main(int argc, char **argv)
 			why = virtio_blk_parse(optarg);
 			if (why)
 				bad_usage("-d %s: %s", optarg, why);
+			break;
+		case 'n':
+			why = virtio_net_parse(optarg);
+			if (why)
+				bad_usage("-n %s: %s", optarg, why);
 			break;
 		case 'v': verbose++; break;
 		case 'h': fputs(usage, stdout); return 0;

@@ -85,6 +85,12 @@ struct virtio_dev_ops {
 	void (*config)(struct virtio_dev *vdev, uint64_t off, uint8_t *data, int len, bool write);
 	/* Requests are waiting on queue @q: on the device's thread, lock held. */
 	void (*process)(struct virtio_dev *vdev, int q);
+	/*
+	 * Optional: the device's host-side fd (backend_fd) is readable.  Called
+	 * on the device's thread with the lock held, only while the driver is
+	 * up and backend_blocked is false.
+	 */
+	void (*backend)(struct virtio_dev *vdev);
 };
 
 #define VIRTIO_MAX_QUEUES	4
@@ -107,9 +113,15 @@ struct virtio_dev {
 	struct virtq vq[VIRTIO_MAX_QUEUES];
 	int notify_fd[VIRTIO_MAX_QUEUES];	/* eventfds: HVX_IOEVENTFD on the notify address */
 	uint64_t notify_gpa;		/* where the notify ioeventfds are bound, 0: nowhere */
+	int backend_fd;			/* polled for ops->backend, set by the device */
+	bool backend_blocked;		/* the device cannot take more until a queue notify */
 	/* MSI-X: table in BAR 1, shadowed state of the capability. */
 	int nr_vectors;
 	uint32_t msix_table[VIRTIO_MAX_QUEUES + 1][4];
+	/* HVX_IRQFD per vector, bound to the MSI it was last fired with. */
+	int irqfd[VIRTIO_MAX_QUEUES + 1];
+	uint32_t irqfd_msi[VIRTIO_MAX_QUEUES + 1][3];	/* address lo, hi, data */
+	bool irqfd_bound[VIRTIO_MAX_QUEUES + 1];
 	uint64_t msix_pba;
 	uint8_t msix_cap;
 	bool msix_enabled, msix_masked;
@@ -118,5 +130,6 @@ struct virtio_dev {
 void virtio_pci_init(struct virtio_dev *vdev, uint16_t type, uint16_t nr_queues);
 void virtio_notify(struct virtio_dev *vdev, int q);
 void virtio_needs_reset(struct virtio_dev *vdev, const char *why);
+bool virtio_driver_ready(struct virtio_dev *vdev);
 
 #endif /* HVX_VIRTIO_H */

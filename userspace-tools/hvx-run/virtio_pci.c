@@ -76,6 +76,39 @@ static uint64_t get(const uint8_t *p, int len)
 
 /* ---- interrupts ---- */
 
+/*
+ * The vector's HVX_IRQFD, bound to the message the table holds now: a
+ * write to it is the interrupt, delivered by hvx.ko without an ioctl.  It
+ * is rebound only when the guest reprogrammed the entry (a migration of
+ * the IRQ to another CPU); if binding fails, HVX_SIGNAL_MSI still works.
+ */
+static bool irqfd_ready(struct virtio_dev *vdev, uint16_t vector)
+{
+	uint32_t *e = vdev->msix_table[vector], *bound = vdev->irqfd_msi[vector];
+	struct hvx_irqfd irqfd = { .fd = vdev->irqfd[vector] };
+
+	if (vdev->irqfd[vector] < 0)
+		return false;
+	if (vdev->irqfd_bound[vector] && !memcmp(bound, e, 12))
+		return true;
+	if (vdev->irqfd_bound[vector]) {
+		irqfd.flags = HVX_IRQFD_DEASSIGN;
+		if (ioctl(vm.fd, HVX_IRQFD, &irqfd))
+			vlog("%s: HVX_IRQFD deassign: %s", vdev->name, strerror(errno));
+		vdev->irqfd_bound[vector] = false;
+	}
+	irqfd.flags = 0;
+	irqfd.msi_address = e[0] | (uint64_t)e[1] << 32;
+	irqfd.msi_data = e[2];
+	if (ioctl(vm.fd, HVX_IRQFD, &irqfd)) {
+		vlog("%s: HVX_IRQFD vector %u: %s", vdev->name, vector, strerror(errno));
+		return false;
+	}
+	memcpy(bound, e, 12);
+	vdev->irqfd_bound[vector] = true;
+	return true;
+}
+
 static void msix_fire(struct virtio_dev *vdev, uint16_t vector)
 {
 	uint32_t *e = vdev->msix_table[vector];
@@ -83,7 +116,11 @@ static void msix_fire(struct virtio_dev *vdev, uint16_t vector)
 		.address = e[0] | (uint64_t)e[1] << 32,
 		.data = e[2],
 	};
+	uint64_t one = 1;
 
+	if (irqfd_ready(vdev, vector) &&
+	    write(vdev->irqfd[vector], &one, sizeof(one)) == sizeof(one))
+		return;
 	if (ioctl(vm.fd, HVX_SIGNAL_MSI, &msi) < 0)
 		vlog("%s: MSI-X vector %u 0x%llx/0x%x: %s", vdev->name, vector,
 		     (unsigned long long)msi.address, msi.data, strerror(errno));
@@ -149,31 +186,52 @@ void virtio_needs_reset(struct virtio_dev *vdev, const char *why)
 		virtio_interrupt(vdev, -1);
 }
 
+/* The driver has set DRIVER_OK and the device has not given up on it. */
+bool virtio_driver_ready(struct virtio_dev *vdev)
+{
+	return (vdev->status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) ==
+	       VIRTIO_STATUS_DRIVER_OK;
+}
+
 /* ---- the device's thread: queue notifications ---- */
 
 static void *virtio_thread(void *arg)
 {
 	struct virtio_dev *vdev = arg;
-	struct pollfd pfd[VIRTIO_MAX_QUEUES];
+	struct pollfd pfd[VIRTIO_MAX_QUEUES + 1];
+	int q, nfds, nq = vdev->nr_queues;
 	uint64_t n;
-	int q;
 
-	for (q = 0; q < vdev->nr_queues; q++)
+	for (q = 0; q < nq; q++)
 		pfd[q] = (struct pollfd){ .fd = vdev->notify_fd[q], .events = POLLIN };
+	pfd[nq] = (struct pollfd){ .fd = vdev->backend_fd, .events = POLLIN };
 	for (;;) {
-		if (poll(pfd, vdev->nr_queues, -1) < 0) {
+		/*
+		 * The backend (a tap) is watched only while the device can
+		 * take what it has: otherwise it would stay readable and spin.
+		 */
+		pthread_mutex_lock(&vdev->lock);
+		nfds = nq + (vdev->ops->backend && !vdev->backend_blocked &&
+			     virtio_driver_ready(vdev));
+		pthread_mutex_unlock(&vdev->lock);
+		if (poll(pfd, nfds, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			vm_stop(ST_INTERNAL, "%s: poll: %s", vdev->name, strerror(errno));
 			return NULL;
 		}
-		for (q = 0; q < vdev->nr_queues; q++) {
+		for (q = 0; q < nq; q++) {
 			if (!pfd[q].revents || read(pfd[q].fd, &n, sizeof(n)) != sizeof(n))
 				continue;
 			pthread_mutex_lock(&vdev->lock);
-			if ((vdev->status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) ==
-			    VIRTIO_STATUS_DRIVER_OK && vdev->vq[q].enabled)
+			if (virtio_driver_ready(vdev) && vdev->vq[q].enabled)
 				vdev->ops->process(vdev, q);
+			pthread_mutex_unlock(&vdev->lock);
+		}
+		if (nfds > nq && pfd[nq].revents) {
+			pthread_mutex_lock(&vdev->lock);
+			if (virtio_driver_ready(vdev) && !vdev->backend_blocked)
+				vdev->ops->backend(vdev);
 			pthread_mutex_unlock(&vdev->lock);
 		}
 	}
@@ -482,7 +540,8 @@ static uint8_t add_virtio_cap(struct virtio_dev *vdev, uint8_t type, uint8_t len
  */
 void virtio_pci_init(struct virtio_dev *vdev, uint16_t type, uint16_t nr_queues)
 {
-	static const uint32_t class[] = { [2] = 0x018000 };	/* block: mass storage */
+	/* Network: Ethernet controller; block: other mass storage. */
+	static const uint32_t class[] = { [1] = 0x020000, [2] = 0x018000 };
 	struct pci_device *pci = &vdev->pci;
 	pthread_t t;
 	uint8_t at;
@@ -495,15 +554,17 @@ void virtio_pci_init(struct virtio_dev *vdev, uint16_t type, uint16_t nr_queues)
 	vdev->host_features |= 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_RING_F_EVENT_IDX |
 			       1ull << VIRTIO_RING_F_INDIRECT_DESC;
 	virtio_reset(vdev);
-	for (q = 0; q < vdev->nr_vectors; q++)
+	for (q = 0; q < vdev->nr_vectors; q++) {
 		vdev->msix_table[q][3] = MSIX_ENTRY_MASKED;
+		vdev->irqfd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	}
 
 	pci->name = vdev->name;
 	pci->opaque = vdev;
 	pci->bar_moved = virtio_bar_moved;
 	pci->cfg_written = virtio_cfg_written;
 	pci_init_header(pci, VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_BASE + type,
-			(type < 3 ? class[type] : 0xff0000) << 8 | 1, VIRTIO_PCI_VENDOR,
+			(type < 3 && class[type] ? class[type] : 0xff0000) << 8 | 1, VIRTIO_PCI_VENDOR,
 			VIRTIO_PCI_SUBSYS);
 	pci->cfg[0x3d] = 1;	/* INTA */
 	pci_set_bar(pci, BAR_VIRTIO, BAR_VIRTIO_SIZE, virtio_mmio);
