@@ -1,19 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # build-guest-initramfs.sh - packs the initramfs of hvx-run's test guest: busybox, a CPUID helper, an /init that prints checks.
-# Usage: build-guest-initramfs.sh OUT.cpio.gz [KVER [HVX_VBLK.KO]]
+# Usage: build-guest-initramfs.sh OUT.cpio.gz [KVER [HVX_VBLK.KO [HVX_VQ_HOSTILE.KO]]]
 #
 # The guest's /init prints "HVX-GUEST: <check> <value>" lines on its console
 # for hvx_run_test.sh and hvx_virtio_test.sh to judge, then powers off.
 # hvxguest= on the guest command line picks a variant: panic (a deliberate
 # kernel panic), reboot, wait (sleeps until killed), shell (make run: a
 # console shell), virtio (Debian's virtio_pci and virtio_blk on hvx-run's
-# -d disks) or virtio-own (virtio_pci and our guest-drivers/hvx_vblk.ko).
+# -d disks), virtio-own (virtio_pci and our guest-drivers/hvx_vblk.ko) or
+# hostile (selftests/guest/hvx_vq_hostile.ko alone: malformed virtqueues).
 # With KVER, the virtio modules of that kernel (the guest's) are packed.
 set -euo pipefail
 out=$1
 kver=${2:-}
 vblk=${3:-}
+hostile=${4:-}
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
@@ -38,6 +40,7 @@ if [ -n "$kver" ]; then
 		[ "$name" = virtio_blk.ko ] || echo "$name" >>"$root/modules/order"
 	done
 	[ -n "$vblk" ] && [ -f "$vblk" ] && cp "$vblk" "$root/modules/hvx_vblk.ko"
+	[ -n "$hostile" ] && [ -f "$hostile" ] && cp "$hostile" "$root/modules/hvx_vq_hostile.ko"
 fi
 
 # CPUID leaf 0x40000000: the hypervisor signature and the highest hypervisor leaf.
@@ -91,6 +94,19 @@ wait)
 shell)	# make run on a terminal: a shell on the console, power-off on exit
 	echo "hvx guest shell ($(nproc) vCPUs); 'exit' powers the guest off"
 	setsid cttyhack sh -l
+	poweroff -f
+	;;
+hostile)
+	# hvx_vq_hostile.ko binds the first virtio-blk function (virtio_pci
+	# is not loaded) and runs its cases in probe: insmod returns after.
+	if [ -f /modules/hvx_vq_hostile.ko ]; then
+		insmod /modules/hvx_vq_hostile.ko || say insmod-failed hvx_vq_hostile.ko
+	else
+		say insmod-failed hvx_vq_hostile.ko-missing
+	fi
+	dmesg | grep -o 'HVX-HOSTILE: .*'
+	rmmod hvx_vq_hostile && say rmmod ok
+	say done
 	poweroff -f
 	;;
 virtio|virtio-own)
