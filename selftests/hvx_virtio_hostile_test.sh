@@ -82,10 +82,11 @@ i=0
 echo "$RING_CASES" >$T/ring-cases
 while IFS=: read -r name why; do
 	i=$((i + 1))
+	sub=$(echo $name | tr - _)
 	[ "$(hostile $name)" = needs-reset ]
-	check ${name}_needs_reset $?
+	check ${sub}_needs_reset $?
 	[ "$(sed -n ${i}p $T/reasons 2>/dev/null)" = "$why" ]
-	check ${name}_reason_on_stderr $?
+	check ${sub}_reason_on_stderr $?
 done <$T/ring-cases
 
 [ -z "$skip" ] && [ "$(wc -l <$T/reasons)" -eq $i ]
@@ -94,7 +95,7 @@ check one_needs_reset_per_broken_ring $?
 echo "$REQUEST_CASES" >$T/request-cases
 while IFS=: read -r name status; do
 	[ "$(hostile $name)" = status-$status ]
-	check ${name}_is_status_$status $?
+	check $(echo $name | tr - _)_is_status_$status $?
 done <$T/request-cases
 
 # After all of that and a reset: the first 32 bytes of the image, in hex.
