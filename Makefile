@@ -13,7 +13,7 @@ KDIR = /lib/modules/$(KVER)/build
 BUILD := $(CURDIR)/build
 TESTHOST := selftests/testhost
 
-all: module tools selftests guest-drivers
+all: module tools selftests guest-drivers guest-tests
 
 deps:
 	@$(TESTHOST)/install-deps.sh
@@ -28,10 +28,14 @@ tools:
 guest-drivers:
 	$(MAKE) -C guest-drivers KVER=$(KVER)
 
+# Modules the test guest loads (hvx_vq_hostile.ko), built for the same kernel.
+guest-tests:
+	$(MAKE) -C selftests/guest KVER=$(KVER)
+
 selftests:
 	$(MAKE) -C selftests
 
-$(BUILD)/host.cpio.gz: module tools selftests guest-drivers
+$(BUILD)/host.cpio.gz: module tools selftests guest-drivers guest-tests
 	mkdir -p $(BUILD)
 	$(TESTHOST)/build-initramfs.sh $(KVER) $@
 
@@ -70,7 +74,8 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C userspace-tools clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C selftests/guest KVER=$(KVER) clean
 	rm -rf $(BUILD)
 
-.PHONY: all deps module tools selftests guest-drivers initramfs run bench check dkms-check install clean
+.PHONY: all deps module tools selftests guest-drivers guest-tests initramfs run bench check dkms-check install clean
 .PHONY: $(BUILD)/host.cpio.gz $(BUILD)/bench.cpio.gz

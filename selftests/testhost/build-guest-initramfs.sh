@@ -8,9 +8,11 @@
 # hvxguest= on the guest command line picks a variant: panic (a deliberate
 # kernel panic), reboot, wait (sleeps until killed), shell (make run: a
 # console shell), virtio (Debian's virtio_pci, virtio_blk and virtio_net on
-# hvx-run's -d disks and -n network device) or virtio-own (virtio_pci and
-# our guest-drivers/hvx_vblk.ko and hvx_vnet.ko).  With KVER, the virtio
-# modules of that kernel (the guest's) are packed, and each MODULE.KO.
+# hvx-run's -d disks and -n network device), virtio-own (virtio_pci and
+# our guest-drivers/hvx_vblk.ko and hvx_vnet.ko) or hostile
+# (selftests/guest/hvx_vq_hostile.ko alone: malformed virtqueues).  With
+# KVER, the virtio modules of that kernel (the guest's) are packed, and each
+# MODULE.KO.
 set -euo pipefail
 out=$1
 kver=${2:-}
@@ -97,6 +99,19 @@ wait)
 shell)	# make run on a terminal: a shell on the console, power-off on exit
 	echo "hvx guest shell ($(nproc) vCPUs); 'exit' powers the guest off"
 	setsid cttyhack sh -l
+	poweroff -f
+	;;
+hostile)
+	# hvx_vq_hostile.ko binds the first virtio-blk function (virtio_pci
+	# is not loaded) and runs its cases in probe: insmod returns after.
+	if [ -f /modules/hvx_vq_hostile.ko ]; then
+		insmod /modules/hvx_vq_hostile.ko || say insmod-failed hvx_vq_hostile.ko
+	else
+		say insmod-failed hvx_vq_hostile.ko-missing
+	fi
+	dmesg | grep -o 'HVX-HOSTILE: .*'
+	rmmod hvx_vq_hostile && say rmmod ok
+	say done
 	poweroff -f
 	;;
 virtio|virtio-own)

@@ -19,7 +19,8 @@ cp "$top/userspace-tools/hvx-info" "$top/userspace-tools/hvx-run/hvx-run" "$root
 mkdir -p "$root/boot"
 cp "/boot/vmlinuz-$kver" "$root/boot/"
 "$top/selftests/testhost/build-guest-initramfs.sh" "$root/boot/hvx-guest.cpio.gz" "$kver" \
-	"$top/guest-drivers/hvx_vblk.ko" "$top/guest-drivers/hvx_vnet.ko"
+	"$top/guest-drivers/hvx_vblk.ko" "$top/guest-drivers/hvx_vnet.ko" \
+	"$top/selftests/guest/hvx_vq_hostile.ko"
 
 # The modules Debian's KVM needs, in load order.
 mods=/lib/modules/$kver
