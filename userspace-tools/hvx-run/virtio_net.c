@@ -183,7 +183,7 @@ static bool rx_deliver(struct vnet *n)
 
 	while (done < total) {
 		struct virtq_elem *e = &n->elem;
-		struct iovec *in = e->iov + e->nr_out;
+		struct iovec *in;
 		size_t chunk;
 
 		r = virtq_pop(vq, e, &why);
@@ -195,6 +195,7 @@ static bool rx_deliver(struct vnet *n)
 			vq->last_avail -= nbufs;	/* taken back, in order */
 			return false;
 		}
+		in = e->iov + e->nr_out;	/* this chain's: elem is shared with transmit */
 		if (e->nr_out || (!nbufs && e->in_bytes < HDR_LEN)) {
 			virtio_needs_reset(vdev, e->nr_out ? "receive buffer the device cannot write" :
 					   "receive buffer shorter than the header");
