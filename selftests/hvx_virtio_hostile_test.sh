@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # hvx_virtio_hostile_test.sh - a guest driver feeds hvx-run's virtio-blk malformed rings: each ends in a device error, none hangs, a reset recovers.
 . /tests/ktap.sh
+. /tests/guest_boot.sh
 RUN=/usr/bin/hvx-run
 KERNEL=/boot/vmlinuz-$(uname -r)
 GUEST=/boot/hvx-guest.cpio.gz
@@ -30,15 +31,6 @@ REQUEST_CASES="read-past-end:1
 unknown-type:2
 short-header:1"
 
-# The host log is judged for kernel splats: a guest's are shown defused.
-defuse() {
-	sed -e 's/Kernel panic/Kernel p@nic/g; s/Call Trace/Call Tr@ce/g; s/WARNING:/W@RNING:/g' \
-	    -e 's/BUG/B@G/g; s/Oops/O@ps/g; s/general protection/general pr@tection/g' \
-	    -e 's/lockdep/l@ckdep/g; s/soft lockup/soft l@ckup/g; s/hung_task/hung_t@sk/g' \
-	    -e 's/UBSAN:/UBS@N:/g; s/KASAN:/KAS@N:/g; s/circular locking/circular l@cking/g' \
-	    -e 's/\r$//; s/^/# | /'
-}
-
 # hostile CASE: the outcome the guest printed ("HVX-HOSTILE: CASE outcome").
 hostile() {
 	tr -d '\r' 2>/dev/null <$T/hostile.out | sed -n "s/^HVX-HOSTILE: $1 //p" | head -n 1
@@ -48,14 +40,7 @@ marker() {
 	tr -d '\r' 2>/dev/null <$T/hostile.out | sed -n "s/^HVX-GUEST: $1 //p" | head -n 1
 }
 
-skip=
-[ "$(nproc)" -gt 1 ] && skip="guest boots run in the 1-CPU test hosts"
-mhz=$(awk '/^cpu MHz/ { print int($4); exit }' /proc/cpuinfo)
-[ "${mhz:-0}" -lt 1000 ] && BOOT_TIMEOUT=600	# Bochs: 200 MHz of emulated time
-
-check() {
-	if [ -n "$skip" ]; then ktap_skip $1 "$skip"; else ktap_result $1 $2; fi
-}
+[ -n "$guest_boot_slow" ] && BOOT_TIMEOUT=600
 
 ktap_plan 30
 mkdir -p $T

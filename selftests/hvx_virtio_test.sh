@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # hvx_virtio_test.sh - hvx-run's PCI bus, virtio-blk (-d) and virtio-net (-n): a Linux guest writes, reads, discards, flushes, talks to the host over a tap; the host checks images and data.
 . /tests/ktap.sh
+. /tests/guest_boot.sh
 RUN=/usr/bin/hvx-run
 KERNEL=/boot/vmlinuz-$(uname -r)
 GUEST=/boot/hvx-guest.cpio.gz
@@ -14,15 +15,6 @@ DISK_MIB=16		# disk.img: random, the guest writes 1 MiB at 4 MiB
 PATTERN_MIB=4		# and discards 1 MiB at 8 MiB
 DISCARD_MIB=8
 RO_MIB=4
-
-# The host log is judged for kernel splats: a guest's are shown defused.
-defuse() {
-	sed -e 's/Kernel panic/Kernel p@nic/g; s/Call Trace/Call Tr@ce/g; s/WARNING:/W@RNING:/g' \
-	    -e 's/BUG/B@G/g; s/Oops/O@ps/g; s/general protection/general pr@tection/g' \
-	    -e 's/lockdep/l@ckdep/g; s/soft lockup/soft l@ckup/g; s/hung_task/hung_t@sk/g' \
-	    -e 's/UBSAN:/UBS@N:/g; s/KASAN:/KAS@N:/g; s/circular locking/circular l@cking/g' \
-	    -e 's/\r$//; s/^/# | /'
-}
 
 # marker NAME KEY: the value of a "HVX-GUEST: KEY value" line.
 marker() {
@@ -50,18 +42,7 @@ usage_error() {
 	ktap_result $name $?
 }
 
-# Guest boots run in the 1-CPU test hosts only, as in hvx_run_test.sh (the
-# 2-CPU emulated SVM host breaks about one guest boot in ten); elsewhere
-# their checks are reported as skipped.
-skip=
-[ "$(nproc)" -gt 1 ] && skip="guest boots run in the 1-CPU test hosts"
-mhz=$(awk '/^cpu MHz/ { print int($4); exit }' /proc/cpuinfo)
-[ "${mhz:-0}" -lt 1000 ] && BOOT_TIMEOUT=600	# Bochs: 200 MHz of emulated time
-
-# check NAME STATUS: a result of a guest boot, or a skip where boots do not run.
-check() {
-	if [ -n "$skip" ]; then ktap_skip $1 "$skip"; else ktap_result $1 $2; fi
-}
+[ -n "$guest_boot_slow" ] && BOOT_TIMEOUT=600
 
 # The network: a persistent tap with the host at 10.0.2.1; per boot an nc
 # listener takes the guest's pattern and httpd serves the host's.
