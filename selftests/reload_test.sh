@@ -5,9 +5,12 @@
 KO=/lib/hvx/hvx.ko
 CYCLES=40
 VMS_PER_CYCLE=500
-# Free memory wanders by up to ~100 KiB over a run here (per-CPU page
-# lists, slab caches, module areas: seen once in the 2-CPU Bochs host);
-# a leak of one page per cycle would be 160 KiB.  Allow less than that.
+# Free memory wanders by up to ~100 KiB over a run here beyond what the
+# unreclaimable slab grew by (per-CPU page lists, module areas); a leak of
+# one page per cycle would be 160 KiB.  Allow less than that.  Slab growth
+# is taken out of the free-memory figure (it once moved free memory by
+# 136 KiB with SUnreclaim up 172 KiB in the 2-CPU SVM host): the slab
+# checks below judge it.
 SLACK_KB=128
 # Slab figures wander by up to ~130 KiB here (SLUB counts objects parked
 # in per-CPU slabs as live).  A leak of one object per VM would be
@@ -66,8 +69,8 @@ free1=$(free_kb)
 slab1=$(meminfo SUnreclaim)
 objs1=$(slab_bytes)
 ktap_diag "free ${free0} -> ${free1} kB, SUnreclaim ${slab0} -> ${slab1} kB, slab objects ${objs0} -> ${objs1} B"
-[ $((free0 - free1)) -lt $SLACK_KB ]
-ktap_result free_memory_does_not_shrink $?
+[ $((free0 - free1 - (slab1 - slab0))) -lt $SLACK_KB ]
+ktap_result free_memory_outside_slab_does_not_shrink $?
 [ $((slab1 - slab0)) -lt $SLAB_SLACK_KB ]
 ktap_result unreclaimable_slab_does_not_grow $?
 [ $((objs1 - objs0)) -lt $((SLAB_SLACK_KB * 1024)) ]
