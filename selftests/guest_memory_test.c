@@ -66,7 +66,13 @@ static void test_lazy_allocation(void)
 	ktap_result(ok && st.pages_allocated >= touched &&
 		    st.pages_allocated <= touched + 32 && st.tdp_faults >= touched,
 		    "guest_touch_allocates_touched_pages_only");
-	ktap_result(ok && cost_kb >= 4096 && cost_kb < 4096 + 2048,
+	/*
+	 * Free memory is the whole host's: the kernel may free a few pages
+	 * of its own meanwhile (seen once: 4092 KiB for 1032 pages), hence
+	 * the slack below; the bound above is what catches a VM that costs
+	 * more than it touched.
+	 */
+	ktap_result(ok && cost_kb >= 4096 - 512 && cost_kb < 4096 + 2048,
 		    "host_memory_cost_matches_touched");
 	guest_vcpu_destroy(&v);
 	guest_vm_destroy(&vm);
