@@ -23,7 +23,26 @@ marker() {
 
 show_tail() {
 	tail -n "${2:-25}" $T/$1.out | defuse
-	defuse <$T/$1.err
+	tail -n 20 $T/$1.err | defuse
+}
+
+# irqs NAME DEVICE: "notifications by_exit irqfd signal_msi intx" from
+# hvx-run -v's report at exit.
+irqs() {
+	sed -n "s/^hvx-run: $2: \([0-9]*\) queue notifications (\([0-9]*\) by MMIO exit); interrupts: \([0-9]*\) by irqfd, \([0-9]*\) by HVX_SIGNAL_MSI, \([0-9]*\) INTx$/\1 \2 \3 \4 \5/p" $T/$1.err
+}
+
+# irq_path NAME irqfd|intx: both devices were notified through their
+# ioeventfds (no MMIO exit) and interrupted only through the irqfds
+# (MSI-X), or only by INTx.
+irq_path() {
+	for dev in virtio-blk0 virtio-net0; do
+		counts=$(irqs $1 $dev)
+		[ -n "$skip" ] || ktap_diag "$1: $dev: notifications (by exit), irqfd, HVX_SIGNAL_MSI, INTx: $counts"
+		echo $counts | awk -v want=$2 'NF != 5 || $1 == 0 || $2 != 0 { exit 1 }
+			want == "irqfd" && !($3 > 0 && $4 == 0 && $5 == 0) { exit 1 }
+			want == "intx" && !($3 == 0 && $4 == 0 && $5 > 0) { exit 1 }' || return 1
+	done
 }
 
 # md5 FILE SKIP_MIB COUNT_MIB: md5sum of a region of an image.
@@ -80,7 +99,7 @@ boot() {
 	net_start $name
 	t0=$(date +%s)
 	: >$T/$name.out
-	timeout $BOOT_TIMEOUT $RUN -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M \
+	timeout $BOOT_TIMEOUT $RUN $VERBOSE -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M \
 		-p "$CMDLINE hvxguest=$2 $3" -d $T/disk.img -d $T/ro.img,ro -n tap=$TAP,mac=$MAC \
 		</dev/null >$T/$name.out 2>$T/$name.err &
 	pid=$!
@@ -166,7 +185,7 @@ check_boot() {
 	check ${n}_logs_are_clean $?
 }
 
-ktap_plan 51
+ktap_plan 52
 mkdir -p $T
 head -c 4096 /dev/zero >$T/small.img
 
@@ -199,14 +218,18 @@ check_boot virtio killed
 [ "$(marker virtio serial)" = hvx-disk0 ]
 check virtio_serial_is_get_id $?
 
+# -v: hvx-run reports how each device's notifications and interrupts went.
+VERBOSE=-v
 boot own virtio-own
 check_boot own
+irq_path own irqfd
+check own_interrupts_go_through_irqfds $?
 
 # MSI off in the guest: INTx through the MP table to level-triggered
 # I/O APIC pins, lowered by the ISR read.
 boot intx virtio pci=nomsi
 check_boot intx
-[ "$(marker intx irq-mode)" = intx ]
+[ "$(marker intx irq-mode)" = intx ] && irq_path intx intx
 check intx_guest_uses_intx $?
 
 [ -n "$skip" ] || tunctl -d $TAP >/dev/null

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hvx-run.h"
+#include "virtio.h"
 
 int verbose;
 
@@ -30,7 +31,9 @@ static const char usage[] =
 "  -n, --net tap=NAME[,mac=MAC]  a virtio network device (PCI) on host tap NAME,\n"
 "                        created if missing (bring it up on the host); up to 4;\n"
 "                        MAC default 02:48:56:58:00:<index>\n"
-"  -v, --verbose         log MSR accesses, unknown ports and MMIO on stderr (-vv: MSIs too)\n"
+"  -v, --verbose         log MSR accesses, unknown ports and MMIO on stderr (-vv: MSIs\n"
+"                        and frames too); at exit, each virtio device's counts of\n"
+"                        queue notifications and interrupts (irqfd, ioctl, INTx)\n"
 "  -h, --help            this text\n"
 "\n"
 "On a terminal, stdin is raw: type Ctrl-A x to quit, Ctrl-A Ctrl-A for Ctrl-A.\n"
@@ -269,6 +272,8 @@ int main(int argc, char **argv)
 			vm_stop(ST_SIGTERM, "terminated (SIGTERM): VM torn down");
 	}
 	vcpus_stop();
+	if (verbose)
+		virtio_report();
 	/*
 	 * Closing the VM and vCPU fds (exit does it) is the whole teardown:
 	 * hvx.ko frees guest memory and vCPUs with the last reference.

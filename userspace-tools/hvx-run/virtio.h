@@ -125,11 +125,17 @@ struct virtio_dev {
 	uint64_t msix_pba;
 	uint8_t msix_cap;
 	bool msix_enabled, msix_masked;
+	/* What -v prints at exit: how notifications and interrupts went. */
+	uint64_t nr_notifications;	/* guest writes to notify addresses */
+	uint64_t nr_notify_exits;	/* those that came as MMIO exits */
+	uint64_t nr_irqfd, nr_signal_msi, nr_intx;
+	struct virtio_dev *next;	/* all devices, for virtio_report() */
 };
 
 void virtio_pci_init(struct virtio_dev *vdev, uint16_t type, uint16_t nr_queues);
 void virtio_notify(struct virtio_dev *vdev, int q);
 void virtio_needs_reset(struct virtio_dev *vdev, const char *why);
 bool virtio_driver_ready(struct virtio_dev *vdev);
+void virtio_report(void);
 
 #endif /* HVX_VIRTIO_H */

@@ -119,8 +119,11 @@ static void msix_fire(struct virtio_dev *vdev, uint16_t vector)
 	uint64_t one = 1;
 
 	if (irqfd_ready(vdev, vector) &&
-	    write(vdev->irqfd[vector], &one, sizeof(one)) == sizeof(one))
+	    write(vdev->irqfd[vector], &one, sizeof(one)) == sizeof(one)) {
+		vdev->nr_irqfd++;
 		return;
+	}
+	vdev->nr_signal_msi++;
 	if (ioctl(vm.fd, HVX_SIGNAL_MSI, &msi) < 0)
 		vlog("%s: MSI-X vector %u 0x%llx/0x%x: %s", vdev->name, vector,
 		     (unsigned long long)msi.address, msi.data, strerror(errno));
@@ -162,6 +165,7 @@ static void virtio_interrupt(struct virtio_dev *vdev, int q)
 		return;
 	}
 	vdev->isr |= q < 0 ? 2 : 1;
+	vdev->nr_intx++;
 	pci_set_irq(&vdev->pci, true);
 }
 
@@ -184,6 +188,29 @@ void virtio_needs_reset(struct virtio_dev *vdev, const char *why)
 	vdev->status |= VIRTIO_STATUS_NEEDS_RESET;
 	if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
 		virtio_interrupt(vdev, -1);
+}
+
+static struct virtio_dev *virtio_devices;
+
+/*
+ * -v: one line per device at exit, to see that notifications came in
+ * through the ioeventfds and interrupts went out through the irqfds (the
+ * ioctl fallback is for a table entry hvx.ko refused to bind).
+ */
+void virtio_report(void)
+{
+	struct virtio_dev *vdev;
+
+	for (vdev = virtio_devices; vdev; vdev = vdev->next) {
+		pthread_mutex_lock(&vdev->lock);
+		fprintf(stderr, "hvx-run: %s: %llu queue notifications (%llu by MMIO exit); "
+			"interrupts: %llu by irqfd, %llu by HVX_SIGNAL_MSI, %llu INTx\n", vdev->name,
+			(unsigned long long)vdev->nr_notifications,
+			(unsigned long long)vdev->nr_notify_exits,
+			(unsigned long long)vdev->nr_irqfd,
+			(unsigned long long)vdev->nr_signal_msi, (unsigned long long)vdev->nr_intx);
+		pthread_mutex_unlock(&vdev->lock);
+	}
 }
 
 /* The driver has set DRIVER_OK and the device has not given up on it. */
@@ -224,6 +251,7 @@ static void *virtio_thread(void *arg)
 			if (!pfd[q].revents || read(pfd[q].fd, &n, sizeof(n)) != sizeof(n))
 				continue;
 			pthread_mutex_lock(&vdev->lock);
+			vdev->nr_notifications += n;
 			if (virtio_driver_ready(vdev) && vdev->vq[q].enabled)
 				vdev->ops->process(vdev, q);
 			pthread_mutex_unlock(&vdev->lock);
@@ -487,8 +515,10 @@ static void virtio_mmio(void *opaque, uint64_t off, uint8_t *data, int len, bool
 		/* A notify that hvx.ko did not take (another size, or no ioeventfd). */
 		uint64_t q = (off - NOTIFY_OFF) / NOTIFY_MULT;
 
-		if (q < (uint64_t)vdev->nr_queues)
+		if (q < (uint64_t)vdev->nr_queues) {
+			vdev->nr_notify_exits++;
 			kick(vdev, q);
+		}
 	} else {
 		memset(data, 0, len);
 	}
@@ -588,6 +618,8 @@ void virtio_pci_init(struct virtio_dev *vdev, uint16_t type, uint16_t nr_queues)
 			die(ST_INTERNAL, "%s: eventfd: %s", vdev->name, strerror(errno));
 	}
 	pci_register(pci);
+	vdev->next = virtio_devices;
+	virtio_devices = vdev;
 
 	err = pthread_create(&t, NULL, virtio_thread, vdev);
 	if (err)
