@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# add-qemu.sh - an initramfs overlay with QEMU (binary, shared libraries, microvm firmware), for benchmarks against KVM.
+# add-qemu.sh - an initramfs overlay with QEMU (binary, shared libraries, microvm and PC firmware), for benchmarks against KVM.
 # Usage: add-qemu.sh OUT.cpio.gz   (append it to the host's: cat host.cpio.gz OUT.cpio.gz)
 set -euo pipefail
 out=$1
@@ -8,7 +8,7 @@ qemu=$(command -v qemu-system-x86_64)
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
-mkdir -p "$root/usr/bin" "$root/usr/share/qemu"
+mkdir -p "$root/usr/bin" "$root/usr/share/qemu" "$root/usr/share/seabios"
 cp "$qemu" "$root/usr/bin/"
 # The dynamic loader and every library QEMU links, at their own paths.
 ldd "$qemu" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | sort -u |
@@ -16,6 +16,9 @@ while read -r lib; do
 	mkdir -p "$root$(dirname "$lib")"
 	cp -L "$lib" "$root$lib"
 done
-# -M microvm loads only its own firmware.
-cp /usr/share/qemu/bios-microvm.bin "$root/usr/share/qemu/"
+# -M microvm loads only its own firmware (boot_bench); -M pc SeaBIOS, the
+# -kernel loader and the vAPIC option ROM (virtio_bench: PCI devices).
+cp -L /usr/share/qemu/bios-microvm.bin /usr/share/qemu/linuxboot_dma.bin \
+	/usr/share/qemu/kvmvapic.bin "$root/usr/share/qemu/"
+cp -L /usr/share/seabios/bios-256k.bin "$root/usr/share/seabios/"
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out"

@@ -9,8 +9,9 @@
 # kernel panic), reboot, wait (sleeps until killed), shell (make run: a
 # console shell), virtio (Debian's virtio_pci, virtio_blk and virtio_net on
 # hvx-run's -d disks and -n network device), virtio-own (virtio_pci and
-# our guest-drivers/hvx_vblk.ko and hvx_vnet.ko) or hostile
-# (selftests/guest/hvx_vq_hostile.ko alone: malformed virtqueues).  With
+# our guest-drivers/hvx_vblk.ko and hvx_vnet.ko), hostile
+# (selftests/guest/hvx_vq_hostile.ko alone: malformed virtqueues) or
+# vbench / vbench-own (virtio_bench.sh's timed phases, hvxbench=MiB).  With
 # KVER, the virtio modules of that kernel (the guest's) are packed, and each
 # MODULE.KO.
 set -euo pipefail
@@ -70,6 +71,9 @@ int main(void)
 C
 ${CC:-gcc} -O2 -Wall -Werror -static -o "$root/bin/cpuid-sig" "$root/cpuid-sig.c"
 rm "$root/cpuid-sig.c"
+# virtio_bench.sh's timed I/O.
+${CC:-gcc} -O2 -Wall -Wextra -Werror -static -o "$root/bin/vbench_io" \
+	"$(dirname "$0")/vbench_io.c"
 
 cat >"$root/init" <<'INIT'
 #!/bin/sh
@@ -81,9 +85,64 @@ mount -t devtmpfs dev /dev 2>/dev/null
 say() { echo "HVX-GUEST: $*"; }
 
 variant=
+bench_mib=16
 for arg in $(cat /proc/cmdline); do
-	case $arg in hvxguest=*) variant=${arg#hvxguest=} ;; esac
+	case $arg in
+	hvxguest=*) variant=${arg#hvxguest=} ;;
+	hvxbench=*) bench_mib=${arg#hvxbench=} ;;
+	esac
 done
+
+# load_virtio VARIANT: virtio_pci, then Debian's drivers or, for a variant
+# ending in -own, ours; sets rw and ro to the first two disks' names.
+load_virtio() {
+	for m in $(cat /modules/order); do
+		insmod /modules/$m || say insmod-failed $m
+	done
+	case $1 in
+	*-own) drivers="hvx_vblk.ko hvx_vnet.ko" rw=hvda ro=hvdb ;;
+	*) drivers="virtio_blk.ko virtio_net.ko" rw=vda ro=vdb ;;
+	esac
+	for drv in $drivers; do
+		if [ -f /modules/$drv ]; then insmod /modules/$drv || say insmod-failed $drv
+		else say insmod-failed $drv-missing; fi
+	done
+}
+
+# wait_disks DISK...: up to five seconds for their device nodes.
+wait_disks() {
+	i=0
+	for d in "$@"; do
+		while [ ! -b /dev/$d ] && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+	done
+}
+
+# net_up: the first network device at 10.0.2.15, once the host's end
+# (10.0.2.1) answers pings; sets net.
+net_up() {
+	net=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)
+	[ -n "$net" ] || return 1
+	ip link set lo up
+	ip addr add 10.0.2.15/24 dev $net && ip link set $net up
+	i=0
+	while ! ping -c 1 -W 2 10.0.2.1 >/dev/null 2>&1 && [ $i -lt 30 ]; do
+		i=$((i + 1))
+	done
+}
+
+# phase NAME OP ARGS...: vbench_io NAME OP ARGS..., which times itself,
+# between two console markers, "vbench begin NAME" and "vbench end NAME",
+# which virtio_bench.sh stamps with the host's clock as a cross-check.
+phase() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	say vbench begin $1
+	vbench_io "$@"
+	say vbench end $1
+}
 say init $variant
 case $variant in
 panic)
@@ -118,23 +177,8 @@ virtio|virtio-own)
 	# hvx-run -d disk.img -d ro.img,ro: the first disk gets a random MiB
 	# at 4 MiB, written and read back with O_DIRECT; the second must
 	# refuse writes.  The host compares the images afterwards.
-	for m in $(cat /modules/order); do
-		insmod /modules/$m || say insmod-failed $m
-	done
-	if [ $variant = virtio ]; then
-		drivers="virtio_blk.ko virtio_net.ko" rw=vda ro=vdb
-	else
-		drivers="hvx_vblk.ko hvx_vnet.ko" rw=hvda ro=hvdb
-	fi
-	for drv in $drivers; do
-		if [ -f /modules/$drv ]; then insmod /modules/$drv || say insmod-failed $drv
-		else say insmod-failed $drv-missing; fi
-	done
-	i=0
-	while { [ ! -b /dev/$rw ] || [ ! -b /dev/$ro ]; } && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	load_virtio $variant
+	wait_disks $rw $ro
 	say pci-devices $(cat /sys/bus/pci/devices/*/vendor /sys/bus/pci/devices/*/device 2>/dev/null | tr '\n' ' ')
 	say disks $(ls /sys/block | grep -v -e loop -e ram | tr '\n' ' ')
 	say irq-mode $(grep -q -e 'PCI-MSI' -e 'PCI-MSIX' /proc/interrupts && echo msi || echo intx)
@@ -162,16 +206,9 @@ virtio|virtio-own)
 	# hvx-run -n tap=...: the host's end of the tap is 10.0.2.1, listening
 	# with nc on 5001 (this side's pattern goes there) and serving its own
 	# pattern over HTTP on 8080.
-	net=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)
-	if [ -n "$net" ]; then
+	if net_up; then
 		say net-dev $net $(cat /sys/class/net/$net/address) driver $(basename "$(readlink /sys/class/net/$net/device/driver)")
-		ip link set lo up
-		ip addr add 10.0.2.15/24 dev $net && ip link set $net up
 		say net-carrier $(cat /sys/class/net/$net/carrier)
-		i=0
-		while ! ping -c 1 -W 2 10.0.2.1 >/dev/null 2>&1 && [ $i -lt 30 ]; do
-			i=$((i + 1))
-		done
 		ping -c 3 -W 5 10.0.2.1 >/tmp/ping.out 2>&1 && say ping ok ||
 			say ping-failed $(tail -n 2 /tmp/ping.out)
 		head -c 262144 /dev/urandom >/tmp/net-tx
@@ -192,6 +229,32 @@ virtio|virtio-own)
 		while :; do sleep 1; done
 	fi
 	say done
+	poweroff -f
+	;;
+vbench|vbench-own)
+	# virtio_bench.sh: one disk (-d, of at least 1 MiB) and one network
+	# device; each phase moves hvxbench= MiB, going round the disk as
+	# often as it takes.  Host side: nc on 10.0.2.1:5001 drains what the
+	# guest sends, httpd on 8080 serves /pattern (hvxbench= MiB) to it.
+	# Kernel messages stay off the console: they would cost time in the
+	# phases.
+	dmesg -n 1
+	load_virtio $variant
+	wait_disks $rw
+	net_up || say net-missing
+	say vbench drivers $(basename "$(readlink /sys/block/$rw/device/driver)") \
+		$(basename "$(readlink /sys/class/net/$net/device/driver)") \
+		irq $(grep -q -e 'PCI-MSI' /proc/interrupts && echo msi || echo intx)
+	bytes=$((bench_mib << 20))
+	phase blk_write_1M blk-write /dev/$rw 1048576 $bytes
+	phase blk_read_1M blk-read /dev/$rw 1048576 $bytes
+	phase blk_read_4k blk-read /dev/$rw 4096 $bytes
+	phase net_tx tcp-send 10.0.2.1 5001 $bytes
+	phase net_rx http-get 10.0.2.1 8080 /pattern
+	st=/sys/class/net/$net/statistics
+	say vbench net-stats rx $(cat $st/rx_packets $st/rx_bytes $st/rx_errors $st/rx_dropped) \
+		tx $(cat $st/tx_packets $st/tx_bytes $st/tx_errors $st/tx_dropped)
+	say vbench done
 	poweroff -f
 	;;
 esac
