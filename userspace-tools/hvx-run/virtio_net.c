@@ -15,7 +15,13 @@
 #define VIRTIO_ID_NET		1
 
 /* Feature bits (5.1.3). */
+#define VIRTIO_NET_F_CSUM	0	/* the device completes checksums */
+#define VIRTIO_NET_F_GUEST_CSUM	1	/* the driver does */
 #define VIRTIO_NET_F_MTU	3
+#define VIRTIO_NET_F_GUEST_TSO4	7	/* the driver takes TCP segments to 64 KiB */
+#define VIRTIO_NET_F_GUEST_TSO6	8
+#define VIRTIO_NET_F_HOST_TSO4	11	/* the device takes them */
+#define VIRTIO_NET_F_HOST_TSO6	12
 #define VIRTIO_NET_F_MAC	5
 #define VIRTIO_NET_F_MRG_RXBUF	15
 #define VIRTIO_NET_F_STATUS	16
@@ -25,15 +31,21 @@
 #define TXQ		1
 /*
  * struct virtio_net_hdr_mrg_rxbuf: with VIRTIO_F_VERSION_1 every packet
- * carries all 12 bytes, mergeable buffers or not.  No offloads are offered,
- * so the guest sends flags 0 and GSO_NONE and receives zeroes but for
- * num_buffers (at byte 10).
+ * carries all 12 bytes, mergeable buffers or not.  It is also what the tap
+ * speaks with IFF_VNET_HDR and a header size of 12: checksum and
+ * segmentation offloads pass between guest and host kernel as they are,
+ * the tap doing (or asking the host's stack for) what either side left
+ * undone.  The tap does not write num_buffers (at byte 10); we do.
  */
 #define HDR_LEN		12
+#define HDR_FLAGS	0
+#define HDR_GSO_TYPE	1
 #define HDR_NUM_BUFFERS	10
+#define HDR_F_NEEDS_CSUM	1
+#define HDR_GSO_NONE		0
 #define MTU		1500
-/* Without GSO no frame is longer than the MTU and its Ethernet header. */
-#define MAX_FRAME	(MTU + 14)
+/* A TCP segment of up to 64 KiB with its Ethernet header. */
+#define MAX_FRAME	(65535 + 14)
 
 struct vnet {
 	struct virtio_dev vdev;
@@ -43,9 +55,11 @@ struct vnet {
 	char name[16];
 	struct virtq_elem elem;		/* the chain in hand, on the device thread */
 	struct iovec frame[VIRTQ_MAX_IOV];
-	/* A frame read from the tap that waits for receive buffers. */
-	uint8_t rx_frame[MAX_FRAME + 1];
-	size_t rx_len;
+	/* A packet read from the tap (header, frame) that waits for receive buffers. */
+	uint8_t rx_packet[HDR_LEN + MAX_FRAME + 1];
+	size_t rx_len;			/* header included; 0: none waiting */
+	uint64_t tap_offloads;		/* guest_features the tap was set up for */
+	bool tap_offloads_set;
 	uint64_t rx_dropped, tx_dropped;
 	bool tx_error_told;		/* the first failed tap write is reported */
 };
@@ -129,10 +143,12 @@ const char *virtio_net_parse(const char *arg)
 		snprintf(why, sizeof(why), "cannot open /dev/net/tun: %s", strerror(errno));
 		return why;
 	}
-	/* Plain Ethernet frames: no packet information, no vnet header. */
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	/* Ethernet frames after the virtio-net header; no packet information. */
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	memcpy(ifr.ifr_name, n->ifname, sizeof(ifr.ifr_name));
-	if (ioctl(n->tap_fd, TUNSETIFF, &ifr)) {
+	if (ioctl(n->tap_fd, TUNSETIFF, &ifr) ||
+	    ioctl(n->tap_fd, TUNSETVNETHDRSZ, &(int){ HDR_LEN }) ||
+	    ioctl(n->tap_fd, TUNSETOFFLOAD, 0ul)) {
 		snprintf(why, sizeof(why), "tap %s: %s", n->ifname, strerror(errno));
 		close(n->tap_fd);
 		return why;
@@ -173,10 +189,10 @@ static bool rx_deliver(struct vnet *n)
 	struct virtio_dev *vdev = &n->vdev;
 	struct virtq *vq = &vdev->vq[RXQ];
 	bool mergeable = vdev->guest_features & (1ull << VIRTIO_NET_F_MRG_RXBUF);
-	uint8_t hdr[HDR_LEN] = { 0 };
+	uint8_t nbufs_le[2];
 	struct iovec hdr_iov[HDR_LEN] = { { 0 } };
 	struct { uint16_t head; uint32_t len; } used[VIRTQ_MAX_SIZE];
-	size_t done = 0, total = HDR_LEN + n->rx_len;
+	size_t done = 0, total = n->rx_len;
 	const char *why = NULL;
 	uint16_t nbufs = 0;
 	int hdr_n = 0, r, i;
@@ -208,36 +224,75 @@ static bool rx_deliver(struct vnet *n)
 			n->rx_len = 0;
 			return true;
 		}
-		if (!nbufs) {
+		if (!nbufs)
 			hdr_n = iov_slice(in, e->nr_in, 0, HDR_LEN, hdr_iov);
-			iov_from_buf(in, e->nr_in, 0, hdr, HDR_LEN);
-			chunk = e->in_bytes < total ? e->in_bytes : total;
-			iov_from_buf(in, e->nr_in, HDR_LEN, n->rx_frame, chunk - HDR_LEN);
-		} else {
-			chunk = e->in_bytes < total - done ? e->in_bytes : total - done;
-			iov_from_buf(in, e->nr_in, 0, n->rx_frame + done - HDR_LEN, chunk);
-		}
+		chunk = e->in_bytes < total - done ? e->in_bytes : total - done;
+		iov_from_buf(in, e->nr_in, 0, n->rx_packet + done, chunk);
 		used[nbufs].head = e->head;
 		used[nbufs].len = chunk;
 		nbufs++;
 		done += chunk;
 	}
 	/* The first buffer's header says how many buffers the frame took. */
-	hdr[HDR_NUM_BUFFERS] = nbufs;
-	hdr[HDR_NUM_BUFFERS + 1] = nbufs >> 8;
-	iov_from_buf(hdr_iov, hdr_n, HDR_NUM_BUFFERS, hdr + HDR_NUM_BUFFERS, 2);
+	nbufs_le[0] = nbufs;
+	nbufs_le[1] = nbufs >> 8;
+	iov_from_buf(hdr_iov, hdr_n, HDR_NUM_BUFFERS, nbufs_le, 2);
 	for (i = 0; i < nbufs; i++)
 		virtq_push(vq, used[i].head, used[i].len);
 	n->rx_len = 0;
 	return true;
 }
 
-/* Frames from the tap, while the guest has buffers for them. */
+/*
+ * The tap hands us only what the driver can take: checksums left to it
+ * with GUEST_CSUM, TCP segments above the MTU with GUEST_TSO4/6 (which
+ * need GUEST_CSUM: the tap refuses TSO without checksum offload).  Set
+ * on the first use after the driver chose its features.
+ */
+static void net_sync_offloads(struct vnet *n)
+{
+	uint64_t f = n->vdev.guest_features;
+	unsigned long tun = 0;
+
+	if (n->tap_offloads_set && n->tap_offloads == f)
+		return;
+	if (f & (1ull << VIRTIO_NET_F_GUEST_CSUM)) {
+		tun |= TUN_F_CSUM;
+		if (f & (1ull << VIRTIO_NET_F_GUEST_TSO4))
+			tun |= TUN_F_TSO4;
+		if (f & (1ull << VIRTIO_NET_F_GUEST_TSO6))
+			tun |= TUN_F_TSO6;
+	}
+	if (ioctl(n->tap_fd, TUNSETOFFLOAD, tun))
+		vlog("%s: tap %s: offloads 0x%lx: %s", n->name, n->ifname, tun, strerror(errno));
+	n->tap_offloads = f;
+	n->tap_offloads_set = true;
+}
+
+/*
+ * A packet the driver did not ask for: queued in the tap before the
+ * driver (re)negotiated fewer offloads.  Dropped, as a NIC would.
+ */
+static bool rx_acceptable(struct vnet *n)
+{
+	uint64_t f = n->vdev.guest_features;
+
+	if ((n->rx_packet[HDR_FLAGS] & HDR_F_NEEDS_CSUM) &&
+	    !(f & (1ull << VIRTIO_NET_F_GUEST_CSUM)))
+		return false;
+	if (n->rx_packet[HDR_GSO_TYPE] != HDR_GSO_NONE &&
+	    !(f & (1ull << VIRTIO_NET_F_GUEST_TSO4 | 1ull << VIRTIO_NET_F_GUEST_TSO6)))
+		return false;
+	return n->rx_len - HDR_LEN <= MTU + 14 || n->rx_packet[HDR_GSO_TYPE] != HDR_GSO_NONE;
+}
+
+/* Packets from the tap, while the guest has buffers for them. */
 static void net_receive(struct virtio_dev *vdev)
 {
 	struct vnet *n = vdev->priv;
 	bool pushed = false;
 
+	net_sync_offloads(n);
 	vdev->backend_blocked = false;
 	if (!vdev->vq[RXQ].enabled) {
 		vdev->backend_blocked = true;	/* until the receive queue is notified */
@@ -245,18 +300,20 @@ static void net_receive(struct virtio_dev *vdev)
 	}
 	for (;;) {
 		if (!n->rx_len) {
-			ssize_t r = read(n->tap_fd, n->rx_frame, sizeof(n->rx_frame));
+			ssize_t r = read(n->tap_fd, n->rx_packet, sizeof(n->rx_packet));
 
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r <= 0)
 				break;		/* EAGAIN: nothing more for now */
-			if (r > MAX_FRAME) {
-				n->rx_dropped++;	/* a tap MTU above ours */
+			n->rx_len = r;
+			if (r < HDR_LEN + 14 || r > HDR_LEN + MAX_FRAME || !rx_acceptable(n)) {
+				n->rx_dropped++;	/* a tap MTU above ours, or unasked-for */
+				n->rx_len = 0;
 				continue;
 			}
-			n->rx_len = r;
-			log_frame(n, "rx", &(struct iovec){ n->rx_frame, r }, 1, r);
+			log_frame(n, "rx", &(struct iovec){ n->rx_packet + HDR_LEN, r - HDR_LEN },
+				  1, r - HDR_LEN);
 		}
 		if (!rx_deliver(n)) {
 			vdev->backend_blocked = true;
@@ -281,6 +338,7 @@ static void net_transmit(struct vnet *n)
 	bool pushed = false;
 	int r, k;
 
+	net_sync_offloads(n);
 	while ((r = virtq_pop(vq, e, &why)) > 0) {
 		size_t len;
 
@@ -289,13 +347,18 @@ static void net_transmit(struct vnet *n)
 			r = -1;
 			break;
 		}
-		/* The header only carries offload requests, none of which were offered. */
+		/*
+		 * Header and frame go to the tap as they are: it checks the
+		 * header's checksum and segmentation requests and refuses a
+		 * bad one (counted as a lost frame below).
+		 */
 		len = e->out_bytes - HDR_LEN;
 		k = iov_slice(e->iov, e->nr_out, HDR_LEN, len, n->frame);
 		log_frame(n, "tx", n->frame, k, len);
+		k = iov_slice(e->iov, e->nr_out, 0, e->out_bytes, n->frame);
 		if (len < 14 || len > MAX_FRAME) {
 			n->tx_dropped++;	/* runt or giant */
-		} else if (writev(n->tap_fd, n->frame, k) != (ssize_t)len) {
+		} else if (writev(n->tap_fd, n->frame, k) != (ssize_t)e->out_bytes) {
 			/* The tap is down or its queue full: the frame is lost, as on a wire. */
 			if (!n->tx_error_told)
 				fprintf(stderr, "hvx-run: %s: tap %s: write: %s (further errors not shown)\n",
@@ -340,7 +403,10 @@ static void virtio_net_init(void)
 		vdev->priv = n;
 		vdev->backend_fd = n->tap_fd;
 		vdev->host_features = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS |
-				      1ull << VIRTIO_NET_F_MRG_RXBUF | 1ull << VIRTIO_NET_F_MTU;
+				      1ull << VIRTIO_NET_F_MRG_RXBUF | 1ull << VIRTIO_NET_F_MTU |
+				      1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_NET_F_GUEST_CSUM |
+				      1ull << VIRTIO_NET_F_HOST_TSO4 | 1ull << VIRTIO_NET_F_HOST_TSO6 |
+				      1ull << VIRTIO_NET_F_GUEST_TSO4 | 1ull << VIRTIO_NET_F_GUEST_TSO6;
 		virtio_pci_init(vdev, VIRTIO_ID_NET, 2);
 		vlog("%s: tap %s, mac %02x:%02x:%02x:%02x:%02x:%02x", n->name, n->ifname,
 		     n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
