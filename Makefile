@@ -47,7 +47,7 @@ run: deps
 	@if [ -t 0 ]; then $(TESTHOST)/run-interactive.sh $(KVER) $(BUILD)/host.cpio.gz; \
 	else $(TESTHOST)/run-qemu.sh run-svm $(KVER) $(BUILD)/host.cpio.gz $(BUILD)/logs -mode run -smp 1; fi
 
-# The SVM bench host also carries QEMU, to boot the guest on KVM (microvm).
+# The SVM bench host also carries QEMU, to boot the guest on KVM (microvm, pc).
 $(BUILD)/bench.cpio.gz: $(BUILD)/host.cpio.gz
 	$(TESTHOST)/add-qemu.sh $(BUILD)/qemu.cpio.gz
 	cat $(BUILD)/host.cpio.gz $(BUILD)/qemu.cpio.gz >$@
@@ -55,7 +55,7 @@ $(BUILD)/bench.cpio.gz: $(BUILD)/host.cpio.gz
 # Same guest workloads on /dev/hvx and Debian's KVM, one boot, instruction clock.
 bench: deps
 	$(MAKE) $(BUILD)/bench.cpio.gz
-	$(TESTHOST)/run-qemu.sh bench-svm $(KVER) $(BUILD)/bench.cpio.gz $(BUILD)/logs -mode bench -icount -timeout 1500
+	$(TESTHOST)/run-qemu.sh bench-svm $(KVER) $(BUILD)/bench.cpio.gz $(BUILD)/logs -mode bench -icount -mem 1024 -timeout 3000
 	$(TESTHOST)/run-bochs.sh bench-vmx $(KVER) $(BUILD)/host.cpio.gz $(BUILD)/logs -mode bench -tests hvx_bench,merge_bench -timeout 1500
 
 check: deps

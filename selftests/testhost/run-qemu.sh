@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # run-qemu.sh - boots the SVM test host (QEMU TCG, AMD SVM + NPT) and judges its console log.
-# Usage: run-qemu.sh NAME KVER INITRAMFS LOGDIR [-smp N] [-mode check|run|novirt] [-cpu MODEL]
+# Usage: run-qemu.sh NAME KVER INITRAMFS LOGDIR [-smp N] [-mem MIB] [-mode check|run|novirt] [-cpu MODEL]
 #                    [-timeout S] [-icount] [-tests a,b,...]
 set -uo pipefail
 name=$1 kver=$2 initrd=$3 logdir=$4
@@ -9,10 +9,11 @@ shift 4
 # One TCG thread for all emulated CPUs: with QEMU 7.2's multi-threaded TCG,
 # guests running on two emulated CPUs at once sometimes found the host's
 # state in their VMCB (never with thread=single): see the SVM issue note.
-smp=1 mode=check cpu="EPYC,+svm,+npt" timeout=600 extra=() tests= accel=,thread=single
+smp=1 mem=512 mode=check cpu="EPYC,+svm,+npt" timeout=600 extra=() tests= accel=,thread=single
 while [ $# -gt 0 ]; do
 	case $1 in
 	-smp) smp=$2; shift 2 ;;
+	-mem) mem=$2; shift 2 ;;
 	-mode) mode=$2; shift 2 ;;
 	-cpu) cpu=$2; shift 2 ;;
 	-timeout) timeout=$2; shift 2 ;;
@@ -27,7 +28,7 @@ mkdir -p "$logdir"
 log=$logdir/$name.log
 
 echo "== $name: QEMU TCG -cpu $cpu -smp $smp ($mode), log $log"
-timeout "$timeout" qemu-system-x86_64 -M q35 -accel tcg$accel -cpu "$cpu" -smp "$smp" -m 512 \
+timeout "$timeout" qemu-system-x86_64 -M q35 -accel tcg$accel -cpu "$cpu" -smp "$smp" -m "$mem" \
 	-nographic -no-reboot -monitor none -serial stdio "${extra[@]}" \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
 	-append "console=ttyS0 quiet panic=-1 hvxtest=$mode$tests" </dev/null >"$log" 2>&1
