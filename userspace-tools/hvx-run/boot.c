@@ -67,7 +67,6 @@
 static uint16_t get16(const uint8_t *p) { return p[0] | p[1] << 8; }
 static uint32_t get32(const uint8_t *p) { return get16(p) | (uint32_t)get16(p + 2) << 16; }
 static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 
 static uint8_t *read_file(const char *what, const char *path, size_t *size)
 {

@@ -119,6 +119,17 @@ static inline void io_put(uint8_t *data, int len, uint32_t v)
 		data[i] = i < 4 ? v >> (8 * i) : 0;
 }
 
+/* Little-endian register images (PCI configuration space, virtio structures). */
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	io_put(p, 2, v);
+}
+
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	io_put(p, 4, v);
+}
+
 /*
  * Devices register themselves from a constructor (DEVICE(fn) at the end
  * of their file); main() calls every init once the VM and its RAM exist,

@@ -28,22 +28,6 @@ static struct pci_bus {
 	struct pci_device bridge;
 } bus = { .lock = PTHREAD_MUTEX_INITIALIZER, .next_bar = PCI_BAR_START };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /*
  * The INTx swizzle of a PCI-to-PCI bridge, applied on bus 0 too: slot s
@@ -104,7 +88,7 @@ void pci_set_bar(struct pci_device *dev, int bar, uint32_t size, io_fn fn)
 /* Where BAR @bar decodes: only with memory decode on, and only inside the hole. */
 static uint64_t bar_decode(struct pci_device *dev, int bar)
 {
-	uint64_t addr = get32(dev->cfg + PCI_BAR0 + 4 * bar) & ~0xfull;
+	uint64_t addr = io_get(dev->cfg + PCI_BAR0 + 4 * bar, 4) & ~0xfull;
 
 	if (!dev->bar_size[bar] || !(dev->cfg[PCI_COMMAND] & PCI_COMMAND_MEMORY))
 		return 0;

@@ -47,31 +47,15 @@ enum {
 	CC_Q_NOFF = 0x1e, CC_Q_DESC = 0x20, CC_Q_AVAIL = 0x28, CC_Q_USED = 0x30,
 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-
 static void put64(uint8_t *p, uint64_t v)
 {
 	put32(p, v);
 	put32(p + 4, v >> 32);
 }
 
-static uint64_t get(const uint8_t *p, int len)
+static uint64_t get64(const uint8_t *p)
 {
-	uint64_t v = 0;
-
-	while (len--)
-		v = v << 8 | p[len];
-	return v;
+	return io_get(p, 4) | (uint64_t)io_get(p + 4, 4) << 32;
 }
 
 /* ---- interrupts ---- */
@@ -322,7 +306,7 @@ static void virtio_cfg_written(struct pci_device *pci, int off, int len)
 
 	if (off + len <= vdev->msix_cap + 2 || off >= vdev->msix_cap + 4)
 		return;
-	ctrl = get(pci->cfg + vdev->msix_cap + 2, 2);
+	ctrl = io_get(pci->cfg + vdev->msix_cap + 2, 2);
 	pthread_mutex_lock(&vdev->lock);
 	vdev->msix_enabled = ctrl & MSIX_CTRL_ENABLE;
 	vdev->msix_masked = ctrl & MSIX_CTRL_MASKALL;
@@ -417,18 +401,18 @@ static void enable_queue(struct virtio_dev *vdev, struct virtq *vq)
 static void common_field(struct virtio_dev *vdev, int off, const uint8_t *c)
 {
 	struct virtq *vq = vdev->queue_sel < vdev->nr_queues ? &vdev->vq[vdev->queue_sel] : NULL;
-	uint16_t v16 = get(c + off, 2);
+	uint16_t v16 = io_get(c + off, 2);
 
 	switch (off) {
-	case CC_DFSELECT: vdev->host_features_sel = get(c + off, 4); return;
-	case CC_GFSELECT: vdev->guest_features_sel = get(c + off, 4); return;
+	case CC_DFSELECT: vdev->host_features_sel = io_get(c + off, 4); return;
+	case CC_GFSELECT: vdev->guest_features_sel = io_get(c + off, 4); return;
 	case CC_GF:
 		/* Features are fixed once FEATURES_OK was accepted. */
 		if (vdev->guest_features_sel < 2 && !(vdev->status & VIRTIO_STATUS_FEATURES_OK)) {
 			int sh = 32 * vdev->guest_features_sel;
 
 			vdev->guest_features &= ~(0xffffffffull << sh);
-			vdev->guest_features |= get(c + off, 4) << sh;
+			vdev->guest_features |= (uint64_t)io_get(c + off, 4) << sh;
 		}
 		return;
 	case CC_MSIX:
@@ -453,9 +437,9 @@ static void common_field(struct virtio_dev *vdev, int off, const uint8_t *c)
 		if (v16 == 1)
 			enable_queue(vdev, vq);
 		break;
-	case CC_Q_DESC: vq->desc_gpa = get(c + off, 8); break;
-	case CC_Q_AVAIL: vq->avail_gpa = get(c + off, 8); break;
-	case CC_Q_USED: vq->used_gpa = get(c + off, 8); break;
+	case CC_Q_DESC: vq->desc_gpa = get64(c + off); break;
+	case CC_Q_AVAIL: vq->avail_gpa = get64(c + off); break;
+	case CC_Q_USED: vq->used_gpa = get64(c + off); break;
 	}
 }
 
