@@ -86,11 +86,22 @@ static int tcp_connect(const char *name, const char *ip, int port)
 	return fd;
 }
 
+/* Reads @fd to its end of file, counting into *@count; read()'s last result. */
+static ssize_t drain(int fd, char *buf, unsigned long long *count)
+{
+	ssize_t n;
+
+	while ((n = read(fd, buf, NET_CHUNK)) > 0)
+		*count += n;
+	return n;
+}
+
 static int tcp_send(const char *name, const char *ip, int port, unsigned long long total,
 		    unsigned long long *moved)
 {
 	static char buf[NET_CHUNK];
 	int fd = tcp_connect(name, ip, port);
+	unsigned long long ignored = 0;
 	ssize_t n;
 
 	if (fd < 0)
@@ -103,8 +114,7 @@ static int tcp_send(const char *name, const char *ip, int port, unsigned long lo
 	}
 	/* The host's nc closes its end once it has read our end of file. */
 	shutdown(fd, SHUT_WR);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		;
+	n = drain(fd, buf, &ignored);
 	close(fd);
 	return n < 0 ? fail(name, "wait for close") : 0;
 }
@@ -122,8 +132,7 @@ static int http_get(const char *name, const char *ip, int port, const char *path
 	if (write(fd, buf, n) != n)
 		return fail(name, "request");
 	/* Headers included: a few hundred bytes against MiBs. */
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		*moved += n;
+	n = drain(fd, buf, moved);
 	close(fd);
 	return n < 0 ? fail(name, "receive") : 0;
 }
