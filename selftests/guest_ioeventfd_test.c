@@ -167,7 +167,17 @@ static void test_no_leak(void)
 			close(efd);
 		}
 	}
+	/*
+	 * The kernel frees some objects of its own later (RCU callbacks,
+	 * workers): growth gets a second and third look a little later.
+	 * What VMs leaked stays (200 VMs leaking 1 KiB each: 200 KiB).
+	 */
 	slab1 = host_slab_bytes();
+	for (k = 0; k < 3 && slab1 - slab0 >= 64 * 1024; k++) {
+		ktap_diag("slab %ld -> %ld bytes: measuring again", slab0, slab1);
+		usleep(300 * 1000);
+		slab1 = host_slab_bytes();
+	}
 	ktap_diag("slab %ld -> %ld bytes over 200 VMs with eventfds", slab0, slab1);
 	ktap_result(ok && slab1 - slab0 < 64 * 1024, "vm_teardown_frees_eventfds");
 }
