@@ -69,10 +69,10 @@ run() {
 			-netdev tap,id=n0,ifname=$TAP,script=no,downscript=no \
 			-device virtio-net-pci,netdev=n0,mac=$MAC,disable-legacy=on,romfile= ;;
 	esac
-	# A run takes about 10 s of this host's time.  Under -icount about
-	# one hvx-run guest in five stops in an interrupt handler with IF=0,
-	# spinning on a lock (see README.md): SIGTERM makes hvx-run print
-	# where, and such a run is tried once more.
+	# A run takes about 10 s of this host's time.  Under -icount a guest
+	# (hvx-run's or KVM's) now and then stops in an interrupt handler
+	# with IF=0, spinning on a lock (see README.md): SIGTERM makes
+	# hvx-run print where, and such a run is tried once more.
 	timeout $RUN_TIMEOUT "$@" </dev/null 2>&1 | /tests/linestamp >$T/$name.log
 	if ! grep -q 'HVX-GUEST: vbench done' $T/$name.log && [ -z "$retried" ]; then
 		echo "# $name: did not finish in $RUN_TIMEOUT s:" \
