@@ -140,6 +140,15 @@ static void test_guest(void)
 	     !step(&g, OP_SPIN, 0, count + 5) && g.r.rcx >= count + 5 && g.r.r9 == 0x41 &&
 	     apic_read(&g, 0x390) <= 1000000 && !apic_write(&g, 0x380, 0) &&
 	     apic_read(&g, 0x390) == 0;
+	/*
+	 * A tick that came between the guest's CLI and the stop is still
+	 * pending (IRR bit 0x41): take it here, or the next STI would.
+	 */
+	if (ok && (apic_read(&g, 0x220) & (1u << 1))) {
+		ktap_diag("a last periodic tick was pending after the stop");
+		ok = !step(&g, OP_STI_HLT, 0, 0) && g.r.r9 == 0x41 &&
+		     !(apic_read(&g, 0x220) & (1u << 1));
+	}
 	ktap_result(ok, "timer_periodic");
 
 	/* An MSI from another thread wakes the vCPU out of HLT. */
@@ -148,6 +157,10 @@ static void test_guest(void)
 	pthread_create(&t, NULL, delayed_fn, &d);
 	ok = !step(&g, OP_STI_HLT, 0, 0) && g.r.rcx == count + 1 && g.r.r9 == 0x42;
 	pthread_join(t, NULL);
+	if (!ok)
+		ktap_diag("woke with %llu interrupts (expected %llu), last vector %#llx",
+			  (unsigned long long)g.r.rcx, (unsigned long long)count + 1,
+			  (unsigned long long)g.r.r9);
 	ktap_result(ok, "msi_wakes_halted_vcpu");
 
 	/* TPR 0x50 holds back vector 0x43; it is taken once TPR drops. */
