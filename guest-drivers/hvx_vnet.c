@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* hvx_vnet.c - virtio net guest driver: one rx/tx queue pair, NAPI, mergeable rx buffers (virtio 1.x, 5.1). */
+/* hvx_vnet.c - virtio net guest driver: one rx/tx queue pair, NAPI, mergeable rx buffers, checksum and TSO offloads (virtio 1.x, 5.1). */
 
 #include <linux/module.h>
 #include <linux/etherdevice.h>
@@ -21,6 +21,7 @@ MODULE_PARM_DESC(mrg_buf_len, "bytes per mergeable rx buffer (128-4096, default 
 
 #define HVNET_COPYBREAK		256	/* bytes pulled into the skb head; the rest stays in the page */
 #define HVNET_TX_SLOTS		(MAX_SKB_FRAGS + 2)	/* worst-case descriptors per packet */
+#define HVNET_MAX_GSO_FRAME	65550	/* a receive TSO frame, Ethernet header included (5.1.6.3.1) */
 
 struct hvnet_stats {
 	u64 packets;
@@ -42,6 +43,7 @@ struct hvnet {
 	struct page_frag rx_frag;
 	unsigned int buf_len;
 	unsigned int hdr_len;
+	unsigned int max_rx_bufs;	/* most buffers one frame may claim */
 	bool mergeable;
 
 	/* rx refill after an atomic allocation failed; only while the device is open */
@@ -55,6 +57,12 @@ struct hvnet {
 	struct hvnet_stats rx_stats;
 	struct hvnet_stats tx_stats;
 };
+
+static bool hvnet_guest_tso(struct virtio_device *vdev)
+{
+	return virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_TSO4) ||
+	       virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_TSO6);
+}
 
 static void hvnet_stats_add(struct hvnet_stats *s, unsigned int packets,
 			    unsigned int bytes, unsigned int dropped,
@@ -143,23 +151,45 @@ static void hvnet_drop_rxbufs(struct hvnet *vn, unsigned int count)
 	}
 }
 
-/* Appends one buffer's bytes to the skb, as a page fragment. */
-static bool hvnet_add_frag(struct hvnet *vn, struct sk_buff *skb, void *buf,
-			   unsigned int off, unsigned int len)
+/*
+ * Appends one buffer's bytes to the frame @head as a page fragment of
+ * *@tail, the skb taking fragments now: @head itself, or once its frags
+ * are full (a 64 KiB TSO frame in small buffers) a fresh skb chained on
+ * @head's frag_list. False only when that skb cannot be allocated.
+ */
+static bool hvnet_add_frag(struct hvnet *vn, struct sk_buff *head,
+			   struct sk_buff **tail, void *buf, unsigned int off,
+			   unsigned int len)
 {
 	struct page *page = virt_to_head_page(buf);
 	unsigned int offset = (char *)buf - (char *)page_address(page) + off;
+	struct sk_buff *skb = *tail, *next;
 	int i = skb_shinfo(skb)->nr_frags;
 
 	/* neighbouring chunks of one page often follow each other: one frag */
 	if (i && skb_can_coalesce(skb, i, page, offset)) {
 		skb_coalesce_rx_frag(skb, i - 1, len, vn->buf_len);
 		put_page(page);
-		return true;
+	} else {
+		if (i >= MAX_SKB_FRAGS) {
+			next = napi_alloc_skb(&vn->rx_napi, 0);
+			if (!next)
+				return false;
+			if (skb == head)
+				skb_shinfo(head)->frag_list = next;
+			else
+				skb->next = next;
+			*tail = skb = next;
+			i = 0;
+		}
+		skb_add_rx_frag(skb, i, page, offset, len, vn->buf_len);
 	}
-	if (i >= MAX_SKB_FRAGS)
-		return false;
-	skb_add_rx_frag(skb, i, page, offset, len, vn->buf_len);
+	/* the head skb accounts for what hangs on its frag_list */
+	if (skb != head) {
+		head->len += len;
+		head->data_len += len;
+		head->truesize += vn->buf_len;
+	}
 	return true;
 }
 
@@ -171,10 +201,11 @@ static bool hvnet_add_frag(struct hvnet *vn, struct sk_buff *skb, void *buf,
  */
 static void hvnet_receive(struct hvnet *vn, void *buf, unsigned int len)
 {
-	struct virtio_net_hdr_mrg_rxbuf *hdr = buf;
+	struct virtio_net_hdr_mrg_rxbuf *mrg = buf;
 	unsigned int nbufs = 1, plen, copy, i, blen;
 	struct net_device *dev = vn->dev;
-	struct sk_buff *skb;
+	struct sk_buff *skb, *tail;
+	struct virtio_net_hdr hdr;
 	void *next;
 
 	if (len > vn->buf_len || len < vn->hdr_len + ETH_HLEN) {
@@ -183,14 +214,16 @@ static void hvnet_receive(struct hvnet *vn, void *buf, unsigned int len)
 		goto err;
 	}
 	if (vn->mergeable) {
-		nbufs = virtio16_to_cpu(vn->vdev, hdr->num_buffers);
-		if (nbufs < 1 || nbufs > MAX_SKB_FRAGS + 1) {
+		nbufs = virtio16_to_cpu(vn->vdev, mrg->num_buffers);
+		if (nbufs < 1 || nbufs > vn->max_rx_bufs) {
 			hvnet_put_rxbuf(buf);
 			hvnet_drop_rxbufs(vn, nbufs ? nbufs - 1 : 0);
 			goto err;
 		}
 	}
 
+	/* the buffer may be freed below: keep the offload header */
+	hdr = mrg->hdr;
 	plen = len - vn->hdr_len;
 	copy = min_t(unsigned int, plen, HVNET_COPYBREAK);
 	skb = napi_alloc_skb(&vn->rx_napi, copy);
@@ -201,8 +234,10 @@ static void hvnet_receive(struct hvnet *vn, void *buf, unsigned int len)
 		return;
 	}
 	skb_put_data(skb, (char *)buf + vn->hdr_len, copy);
+	tail = skb;
+	/* the head skb has no frags yet, so this cannot need a new skb */
 	if (plen > copy)
-		hvnet_add_frag(vn, skb, buf, vn->hdr_len + copy, plen - copy);
+		hvnet_add_frag(vn, skb, &tail, buf, vn->hdr_len + copy, plen - copy);
 	else
 		hvnet_put_rxbuf(buf);
 
@@ -213,13 +248,27 @@ static void hvnet_receive(struct hvnet *vn, void *buf, unsigned int len)
 			goto err_skb;
 		}
 		if (blen == 0 || blen > vn->buf_len ||
-		    !hvnet_add_frag(vn, skb, next, 0, blen)) {
+		    !hvnet_add_frag(vn, skb, &tail, next, 0, blen)) {
 			hvnet_put_rxbuf(next);
 			hvnet_drop_rxbufs(vn, nbufs - i - 1);
 			goto err_skb;
 		}
 	}
 
+	/*
+	 * With GUEST_CSUM the device may hand over a frame whose checksum
+	 * it checked (DATA_VALID) or one still to be completed (NEEDS_CSUM,
+	 * e.g. a host's own TSO segment); with GUEST_TSO4/6 one frame of up
+	 * to 64 KiB. Flags the driver did not negotiate are the device's
+	 * error: the kernel's helper refuses them.
+	 */
+	if (hdr.flags & VIRTIO_NET_HDR_F_DATA_VALID)
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+	if (virtio_net_hdr_to_skb(skb, &hdr, virtio_is_little_endian(vn->vdev))) {
+		netdev_dbg(dev, "bad offload header: flags %#x gso %#x\n",
+			   hdr.flags, hdr.gso_type);
+		goto err_skb;
+	}
 	skb->protocol = eth_type_trans(skb, dev);
 	hvnet_stats_add(&vn->rx_stats, 1, skb->len + ETH_HLEN, 0, 0);
 	napi_gro_receive(&vn->rx_napi, skb);
@@ -358,9 +407,11 @@ static void hvnet_tx_done(struct virtqueue *vq)
 }
 
 /*
- * Every frame goes out behind a zeroed virtio_net_hdr (no checksum or GSO
- * offload is negotiated). It sits in skb->cb, which the driver owns from
- * here until the skb is freed, so the skb's own headroom is never touched.
+ * Every frame goes out behind a virtio_net_hdr saying what the device is
+ * to finish: the checksum from csum_start (CSUM) and the segmentation
+ * (HOST_TSO4/6); the stack hands over only what dev->features allows. It
+ * sits in skb->cb, which the driver owns from here until the skb is
+ * freed, so the skb's own headroom is never touched.
  */
 static netdev_tx_t hvnet_start_xmit(struct sk_buff *skb, struct net_device *dev)
 {
@@ -374,10 +425,10 @@ static netdev_tx_t hvnet_start_xmit(struct sk_buff *skb, struct net_device *dev)
 
 	hvnet_tx_reclaim(vn);
 
-	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
-		goto drop;
-
 	memset(hdr, 0, sizeof(*hdr));
+	if (virtio_net_hdr_from_skb(skb, &hdr->hdr, virtio_is_little_endian(vn->vdev),
+				    false, 0))
+		goto drop;	/* a GSO type not offered: the stack never sends one */
 	sg_init_table(sg, ARRAY_SIZE(sg));
 	sg_set_buf(&sg[0], hdr, vn->hdr_len);
 	n = skb_to_sgvec(skb, &sg[1], 0, skb->len);
@@ -571,6 +622,20 @@ static int hvnet_validate(struct virtio_device *vdev)
 		dev_err(&vdev->dev, "device has no config space\n");
 		return -EINVAL;
 	}
+	/*
+	 * Segmentation needs the checksum offload of the same direction
+	 * (5.1.3.1); 64 KiB receive frames need mergeable buffers here, as
+	 * whole-frame buffers are sized for one standard frame.
+	 */
+	if (!virtio_has_feature(vdev, VIRTIO_NET_F_CSUM)) {
+		__virtio_clear_bit(vdev, VIRTIO_NET_F_HOST_TSO4);
+		__virtio_clear_bit(vdev, VIRTIO_NET_F_HOST_TSO6);
+	}
+	if (!virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM) ||
+	    !virtio_has_feature(vdev, VIRTIO_NET_F_MRG_RXBUF)) {
+		__virtio_clear_bit(vdev, VIRTIO_NET_F_GUEST_TSO4);
+		__virtio_clear_bit(vdev, VIRTIO_NET_F_GUEST_TSO6);
+	}
 	return 0;
 }
 
@@ -612,6 +677,27 @@ static int hvnet_probe(struct virtio_device *vdev)
 	else
 		vn->buf_len = ALIGN(vn->hdr_len + VLAN_ETH_HLEN + ETH_DATA_LEN,
 				    L1_CACHE_BYTES);
+	vn->max_rx_bufs = DIV_ROUND_UP(vn->hdr_len + (hvnet_guest_tso(vdev) ?
+						      HVNET_MAX_GSO_FRAME :
+						      VLAN_ETH_HLEN + ETH_DATA_LEN),
+				       vn->buf_len);
+
+	/*
+	 * Transmit offloads as negotiated; the stack does in software what
+	 * is not set here. Receive checksums are taken as the device says.
+	 * Receive segmentation (GUEST_TSO) cannot be switched off without a
+	 * control queue, which is not offered: frames are then up to 64 KiB.
+	 */
+	if (virtio_has_feature(vdev, VIRTIO_NET_F_CSUM)) {
+		dev->hw_features |= NETIF_F_HW_CSUM | NETIF_F_SG;
+		if (virtio_has_feature(vdev, VIRTIO_NET_F_HOST_TSO4))
+			dev->hw_features |= NETIF_F_TSO;
+		if (virtio_has_feature(vdev, VIRTIO_NET_F_HOST_TSO6))
+			dev->hw_features |= NETIF_F_TSO6;
+	}
+	dev->features = dev->hw_features;
+	if (virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM))
+		dev->features |= NETIF_F_RXCSUM;
 
 	if (virtio_has_feature(vdev, VIRTIO_NET_F_MAC)) {
 		virtio_cread_bytes(vdev, offsetof(struct virtio_net_config, mac),
@@ -643,9 +729,13 @@ static int hvnet_probe(struct virtio_device *vdev)
 	virtio_device_ready(vdev);
 	hvnet_config_work(&vn->config_work);
 
-	netdev_info(dev, "%pM, %s rx buffers of %u bytes%s\n", dev->dev_addr,
+	netdev_info(dev, "%pM, %s rx buffers of %u bytes%s%s%s%s%s\n", dev->dev_addr,
 		    vn->mergeable ? "mergeable" : "whole-frame", vn->buf_len,
-		    virtio_has_feature(vdev, VIRTIO_NET_F_STATUS) ? ", link status" : "");
+		    virtio_has_feature(vdev, VIRTIO_NET_F_STATUS) ? ", link status" : "",
+		    virtio_has_feature(vdev, VIRTIO_NET_F_CSUM) ? ", tx csum" : "",
+		    dev->features & (NETIF_F_TSO | NETIF_F_TSO6) ? ", tx tso" : "",
+		    virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM) ? ", rx csum" : "",
+		    hvnet_guest_tso(vdev) ? ", rx tso" : "");
 	return 0;
 
 err_vqs:
@@ -712,9 +802,11 @@ static const struct virtio_device_id hvnet_id_table[] = {
 	{ 0 },
 };
 
-/* No checksum or segmentation offloads: they are not implemented here. */
 static const unsigned int hvnet_features[] = {
 	VIRTIO_NET_F_MAC, VIRTIO_NET_F_STATUS, VIRTIO_NET_F_MRG_RXBUF,
+	VIRTIO_NET_F_CSUM, VIRTIO_NET_F_GUEST_CSUM,
+	VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6,
+	VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6,
 };
 
 static struct virtio_driver hvnet_driver = {

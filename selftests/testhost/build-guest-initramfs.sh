@@ -213,11 +213,19 @@ virtio|virtio-own)
 			say ping-failed $(tail -n 2 /tmp/ping.out)
 		head -c 262144 /dev/urandom >/tmp/net-tx
 		say net-tx-md5 $(md5sum </tmp/net-tx | cut -d' ' -f1)
-		nc 10.0.2.1 5001 </tmp/net-tx && say net-tx sent
+		# Frame and byte counts around each transfer: with TSO, frames
+		# average more than 1514 bytes in the direction of the data.
+		st=/sys/class/net/$net/statistics
+		c0=$(cat $st/tx_packets $st/tx_bytes)
+		# vbench_io writes 64 KiB at a time (busybox nc 1 KiB, which
+		# leaves TCP's segment sizes to timing)
+		vbench_io net-tx tcp-send 10.0.2.1 5001 /tmp/net-tx >/dev/null && say net-tx sent
+		say net-tx-frames $c0 $(cat $st/tx_packets $st/tx_bytes)
+		c0=$(cat $st/rx_packets $st/rx_bytes)
 		wget -q -O /tmp/net-rx http://10.0.2.1:8080/pattern 2>/tmp/wget.err ||
 			say wget-failed $(cat /tmp/wget.err)
+		say net-rx-frames $c0 $(cat $st/rx_packets $st/rx_bytes)
 		say net-rx-md5 $(md5sum </tmp/net-rx | cut -d' ' -f1)
-		st=/sys/class/net/$net/statistics
 		say net-stats $(cat $st/rx_packets) $(cat $st/tx_packets)
 		say net-errors rx $(cat $st/rx_errors $st/rx_length_errors $st/rx_frame_errors $st/rx_dropped) \
 			tx $(cat $st/tx_errors $st/tx_dropped) features $(cat /sys/class/net/$net/device/features)
