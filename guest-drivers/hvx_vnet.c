@@ -179,6 +179,7 @@ static bool hvnet_add_frag(struct hvnet *vn, struct sk_buff *head,
 				skb_shinfo(head)->frag_list = next;
 			else
 				skb->next = next;
+			head->truesize += next->truesize;
 			*tail = skb = next;
 			i = 0;
 		}
