@@ -19,6 +19,13 @@ skip=
 guest_boot_slow=
 [ "$(awk '/^cpu MHz/ { print int($4); exit }' /proc/cpuinfo)" -lt 1000 ] 2>/dev/null &&
 	guest_boot_slow=1
+# The 2-CPU Bochs host would only repeat, at minutes of emulated time, the
+# argument checks the 1-CPU Bochs host ran: the whole test is skipped there.
+if [ -n "$skip" ] && [ -n "$guest_boot_slow" ]; then
+	echo "TAP version 13"
+	echo "1..0 # SKIP guest boots run in the 1-CPU hosts, which also ran its argument checks"
+	exit 4
+fi
 
 # check NAME STATUS: a result of a guest boot, or a skip where boots do not run.
 check() {

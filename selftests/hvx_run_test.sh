@@ -100,6 +100,13 @@ fi
 # The Bochs VMX hosts run at 200 MHz of emulated time, where each guest
 # boot takes about a minute: longer timeouts there.
 [ -n "$guest_boot_slow" ] && BOOT_TIMEOUT=400
+# In Bochs (about two minutes a boot) the boots whose endings are
+# hvx-run's vendor-neutral code (panic and reboot seen on the console or
+# the i8042, SIGKILL closing the fds as SIGTERM's handler does) are left
+# to the SVM host; power-off, two vCPUs and SIGTERM run on VMX too.
+neutral_skip=
+[ -n "$guest_boot_slow" ] &&
+	neutral_skip="the SVM host runs this boot: its ending is hvx-run's vendor-neutral code"
 if [ -n "$skip" ]; then
 	for t in guest_reaches_init guest_cpuinfo_has_hypervisor_flag guest_cpuid_signature_is_hvx guest_timer_ticks guest_ram_matches_m guest_log_has_no_warnings poweroff_is_status_0 smp_guest_brings_up_two_vcpus panic_is_status_12 reboot_is_status_10 sigterm_is_status_143 vm_gone_after_sigterm vm_gone_after_sigkill; do
 		ktap_skip $t "$skip"
@@ -136,16 +143,21 @@ else
 	ktap_result smp_guest_brings_up_two_vcpus $?
 	[ "$(cat $T/smp.rc)" -eq 0 ] || show_tail smp 200
 
-	boot panic hvxguest=panic
-	[ "$(cat $T/panic.rc)" -eq 12 ] && grep -q 'guest kernel panic' $T/panic.err &&
-		! grep -q still-alive $T/panic.out
-	ktap_result panic_is_status_12 $?
-	[ "$(cat $T/panic.rc)" -eq 12 ] || show_tail panic 200
+	if [ -n "$neutral_skip" ]; then
+		ktap_skip panic_is_status_12 "$neutral_skip"
+		ktap_skip reboot_is_status_10 "$neutral_skip"
+	else
+		boot panic hvxguest=panic
+		[ "$(cat $T/panic.rc)" -eq 12 ] && grep -q 'guest kernel panic' $T/panic.err &&
+			! grep -q still-alive $T/panic.out
+		ktap_result panic_is_status_12 $?
+		[ "$(cat $T/panic.rc)" -eq 12 ] || show_tail panic 200
 
-	boot reboot hvxguest=reboot
-	[ "$(cat $T/reboot.rc)" -eq 10 ] && grep -q 'guest reboot' $T/reboot.err
-	ktap_result reboot_is_status_10 $?
-	[ "$(cat $T/reboot.rc)" -eq 10 ] || show_tail reboot 200
+		boot reboot hvxguest=reboot
+		[ "$(cat $T/reboot.rc)" -eq 10 ] && grep -q 'guest reboot' $T/reboot.err
+		ktap_result reboot_is_status_10 $?
+		[ "$(cat $T/reboot.rc)" -eq 10 ] || show_tail reboot 200
+	fi
 
 	# SIGTERM while the guest runs: the VM is torn down, status 143.
 	kill_running term TERM
@@ -157,9 +169,13 @@ else
 	ktap_result vm_gone_after_sigterm $?
 
 	# SIGKILL while the guest runs: the kernel closes the fds, same result.
-	kill_running kill KILL
-	rmmod hvx && insmod /lib/hvx/hvx.ko
-	ktap_result vm_gone_after_sigkill $?
+	if [ -n "$neutral_skip" ]; then
+		ktap_skip vm_gone_after_sigkill "$neutral_skip"
+	else
+		kill_running kill KILL
+		rmmod hvx && insmod /lib/hvx/hvx.ko
+		ktap_result vm_gone_after_sigkill $?
+	fi
 fi
 
 rm -rf $T
