@@ -12,6 +12,8 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ring.h>
 
+#include "compat.h"
+
 #define HVBLK_MINORS		16	/* whole disk + 15 partitions, as sd/vd do */
 #define HVBLK_MAX_SEGS		128	/* per request; the pdu embeds this many sg entries */
 #define HVBLK_MAX_RANGES	64	/* discard ranges per request */
@@ -392,8 +394,7 @@ static void hvblk_config_changed(struct virtio_device *vdev)
 static int hvblk_find_vqs(struct hvblk *vb)
 {
 	struct virtio_device *vdev = vb->vdev;
-	vq_callback_t **callbacks;
-	const char **names;
+	struct virtqueue_info *vqs_info;
 	struct virtqueue **vqs;
 	unsigned int i, n = 1;
 	u16 num;
@@ -411,17 +412,16 @@ static int hvblk_find_vqs(struct hvblk *vb)
 
 	vb->queues = kcalloc(n, sizeof(*vb->queues), GFP_KERNEL);
 	vqs = kcalloc(n, sizeof(*vqs), GFP_KERNEL);
-	callbacks = kcalloc(n, sizeof(*callbacks), GFP_KERNEL);
-	names = kcalloc(n, sizeof(*names), GFP_KERNEL);
-	if (!vb->queues || !vqs || !callbacks || !names)
+	vqs_info = kcalloc(n, sizeof(*vqs_info), GFP_KERNEL);
+	if (!vb->queues || !vqs || !vqs_info)
 		goto out;
 
 	for (i = 0; i < n; i++) {
-		callbacks[i] = hvblk_vq_done;
 		snprintf(vb->queues[i].name, sizeof(vb->queues[i].name), "req.%u", i);
-		names[i] = vb->queues[i].name;
+		vqs_info[i].name = vb->queues[i].name;
+		vqs_info[i].callback = hvblk_vq_done;
 	}
-	err = virtio_find_vqs(vdev, n, vqs, callbacks, names, NULL);
+	err = hvx_virtio_find_vqs(vdev, n, vqs, vqs_info);
 	if (err)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -430,8 +430,7 @@ static int hvblk_find_vqs(struct hvblk *vb)
 	}
 	vb->nr_queues = n;
 out:
-	kfree(names);
-	kfree(callbacks);
+	kfree(vqs_info);
 	kfree(vqs);
 	if (err) {
 		kfree(vb->queues);
@@ -454,8 +453,11 @@ static void hvblk_disk_name(char *buf, size_t size, int index)
 	snprintf(buf, size, "hvd%s", &suffix[i]);
 }
 
-/* Whatever the device claims, the block layer gets limits it accepts. */
-static void hvblk_set_limits(struct hvblk *vb, struct request_queue *q)
+/*
+ * Whatever the device claims, the block layer gets limits it accepts.
+ * Returns whether the device has a volatile write cache to flush.
+ */
+static bool hvblk_get_limits(struct hvblk *vb, struct queue_limits *lim)
 {
 	struct virtio_device *vdev = vb->vdev;
 	unsigned int blk_size = SECTOR_SIZE;
@@ -463,8 +465,8 @@ static void hvblk_set_limits(struct hvblk *vb, struct request_queue *q)
 	u8 exp, align;
 	u16 min_io;
 
-	blk_queue_max_segments(q, vb->sg_elems);
-	blk_queue_max_hw_sectors(q, UINT_MAX >> SECTOR_SHIFT);
+	lim->max_segments = vb->sg_elems;
+	lim->max_hw_sectors = UINT_MAX >> SECTOR_SHIFT;
 
 	v = min_t(size_t, virtio_max_dma_size(vdev), UINT_MAX);
 	if (virtio_has_feature(vdev, VIRTIO_BLK_F_SIZE_MAX)) {
@@ -474,7 +476,7 @@ static void hvblk_set_limits(struct hvblk *vb, struct request_queue *q)
 		if (size_max)
 			v = min(v, size_max);
 	}
-	blk_queue_max_segment_size(q, v);
+	lim->max_segment_size = v;
 
 	if (virtio_has_feature(vdev, VIRTIO_BLK_F_BLK_SIZE)) {
 		virtio_cread(vdev, struct virtio_blk_config, blk_size, &v);
@@ -483,21 +485,21 @@ static void hvblk_set_limits(struct hvblk *vb, struct request_queue *q)
 		else
 			dev_warn(&vdev->dev, "ignoring block size %u\n", v);
 	}
-	blk_queue_logical_block_size(q, blk_size);
+	lim->logical_block_size = blk_size;
 
 	if (virtio_has_feature(vdev, VIRTIO_BLK_F_TOPOLOGY)) {
 		virtio_cread(vdev, struct virtio_blk_config, physical_block_exp, &exp);
 		if (exp && exp < 8)
-			blk_queue_physical_block_size(q, blk_size << exp);
+			lim->physical_block_size = blk_size << exp;
 		virtio_cread(vdev, struct virtio_blk_config, alignment_offset, &align);
 		if (align)
-			blk_queue_alignment_offset(q, blk_size * align);
+			lim->alignment_offset = blk_size * align;
 		virtio_cread(vdev, struct virtio_blk_config, min_io_size, &min_io);
 		if (min_io)
-			blk_queue_io_min(q, blk_size * min_io);
+			lim->io_min = blk_size * min_io;
 		virtio_cread(vdev, struct virtio_blk_config, opt_io_size, &v);
 		if (v && v <= UINT_MAX / blk_size)
-			blk_queue_io_opt(q, blk_size * v);
+			lim->io_opt = blk_size * v;
 	}
 
 	if (virtio_has_feature(vdev, VIRTIO_BLK_F_DISCARD)) {
@@ -509,30 +511,32 @@ static void hvblk_set_limits(struct hvblk *vb, struct request_queue *q)
 			     &granularity);
 		/* a limit of zero means the device cannot discard after all */
 		if (max_sectors && max_seg) {
-			blk_queue_max_discard_sectors(q, max_sectors);
-			blk_queue_max_discard_segments(q, min_t(u32, max_seg, HVBLK_MAX_RANGES));
+			lim->max_hw_discard_sectors = max_sectors;
+			lim->max_discard_segments = min_t(u32, max_seg, HVBLK_MAX_RANGES);
 			if (granularity && granularity <= UINT_MAX >> SECTOR_SHIFT)
-				q->limits.discard_granularity = granularity << SECTOR_SHIFT;
+				lim->discard_granularity = granularity << SECTOR_SHIFT;
 			else
-				q->limits.discard_granularity = blk_size;
+				lim->discard_granularity = blk_size;
 		}
 	}
 
 	if (virtio_has_feature(vdev, VIRTIO_BLK_F_WRITE_ZEROES)) {
 		virtio_cread(vdev, struct virtio_blk_config, max_write_zeroes_sectors, &v);
 		if (v)
-			blk_queue_max_write_zeroes_sectors(q, v);
+			lim->max_write_zeroes_sectors = v;
 	}
 
 	/* Without FLUSH the device promises write-through (5.2.6.3). */
-	blk_queue_write_cache(q, virtio_has_feature(vdev, VIRTIO_BLK_F_FLUSH), false);
+	return virtio_has_feature(vdev, VIRTIO_BLK_F_FLUSH);
 }
 
 static int hvblk_probe(struct virtio_device *vdev)
 {
+	struct queue_limits lim = {};
 	struct hvblk *vb;
 	struct request_queue *q;
 	unsigned int depth, ring;
+	bool write_cache;
 	u32 seg_max = 1;
 	int err;
 
@@ -589,7 +593,8 @@ static int hvblk_probe(struct virtio_device *vdev)
 	if (err)
 		goto err_vqs;
 
-	vb->disk = blk_mq_alloc_disk(&vb->tag_set, vb);
+	write_cache = hvblk_get_limits(vb, &lim);
+	vb->disk = hvx_blk_mq_alloc_disk(&vb->tag_set, &lim, write_cache, vb);
 	if (IS_ERR(vb->disk)) {
 		err = PTR_ERR(vb->disk);
 		goto err_tags;
@@ -602,7 +607,6 @@ static int hvblk_probe(struct virtio_device *vdev)
 	vb->disk->fops = &hvblk_fops;
 	vb->disk->private_data = vb;
 
-	hvblk_set_limits(vb, q);
 	set_capacity(vb->disk, hvblk_read_capacity(vdev));
 	if (virtio_has_feature(vdev, VIRTIO_BLK_F_RO))
 		set_disk_ro(vb->disk, 1);

@@ -11,6 +11,8 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
+#include "compat.h"
+
 /*
  * Size of one mergeable receive buffer, header included. The device spreads
  * a frame over as many buffers as it needs; small values exercise that.
@@ -585,12 +587,14 @@ static void hvnet_config_changed(struct virtio_device *vdev)
 
 static int hvnet_find_vqs(struct hvnet *vn)
 {
-	vq_callback_t *callbacks[] = { hvnet_rx_done, hvnet_tx_done };
-	static const char * const names[] = { "input.0", "output.0" };
+	struct virtqueue_info vqs_info[] = {
+		{ .name = "input.0", .callback = hvnet_rx_done },
+		{ .name = "output.0", .callback = hvnet_tx_done },
+	};
 	struct virtqueue *vqs[2];
 	int err;
 
-	err = virtio_find_vqs(vn->vdev, 2, vqs, callbacks, names, NULL);
+	err = hvx_virtio_find_vqs(vn->vdev, 2, vqs, vqs_info);
 	if (err)
 		return err;
 	vn->rvq = vqs[0];

@@ -7,6 +7,7 @@
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "hvx.h"
 
 #define HVX_MAX_EVENTFDS	256
@@ -130,7 +131,7 @@ bool hvx_ioeventfd_write(struct hvx_vm *vm, bool pio, u64 addr, u32 len, u64 val
 		    !(e->flags & HVX_IOEVENTFD_PIO) != !pio ||
 		    (e->flags & HVX_IOEVENTFD_DATAMATCH && e->datamatch != val))
 			continue;
-		eventfd_signal(e->ctx, 1);
+		hvx_eventfd_signal(e->ctx);
 		hit = true;
 		break;
 	}

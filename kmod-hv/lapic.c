@@ -7,6 +7,11 @@
 #include <linux/smp.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
+/*
+ * Since 6.3 smp_send_reschedule() is a macro that traces the IPI: its
+ * tracepoint must be declared where the macro is used.
+ */
+#include <trace/events/ipi.h>
 #include <asm/apicdef.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>

@@ -7,6 +7,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "hvx.h"
 
 int hvx_set_memory_region(struct hvx_vm *vm,
@@ -325,7 +326,7 @@ int hvx_vm_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	/* Before any of this mapping's faults can take mmu_lock. */
 	WRITE_ONCE(vm->mapping, file->f_mapping);
-	vma->vm_flags |= VM_DONTEXPAND;
+	vm_flags_set(vma, VM_DONTEXPAND);
 	vma->vm_ops = &hvx_vm_vm_ops;
 	return 0;
 }

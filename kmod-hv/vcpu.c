@@ -11,6 +11,7 @@
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
 
+#include "compat.h"
 #include "hvx.h"
 
 /* Guest-writable bits of CR4 and EFER; anything else is EINVAL / #GP. */
@@ -663,7 +664,7 @@ static int hvx_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff ||
 	    vma->vm_end - vma->vm_start > HVX_RUN_MMAP_SIZE)
 		return -EINVAL;
-	vma->vm_flags |= VM_DONTEXPAND;
+	vm_flags_set(vma, VM_DONTEXPAND);
 	vma->vm_ops = &hvx_vcpu_vm_ops;
 	return 0;
 }

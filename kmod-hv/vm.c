@@ -7,6 +7,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "hvx.h"
 
 /*
@@ -136,8 +137,8 @@ int hvx_create_vm(unsigned long flags)
 	 * anonymous files share: hvx unmaps one VM's pages from the VMM
 	 * through it.  The fd is live on return, so this comes last.
 	 */
-	fd = anon_inode_getfd_secure("hvx-vm", &hvx_vm_fops, vm,
-				     O_RDWR | O_CLOEXEC, NULL);
+	fd = hvx_anon_inode_getfd_own_inode("hvx-vm", &hvx_vm_fops, vm,
+					    O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		ret = fd;
 		goto free_tdp;

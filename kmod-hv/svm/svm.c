@@ -13,7 +13,6 @@
 #include <asm/processor.h>
 #include <asm/svm.h>
 #include <asm/trapnr.h>
-#include <asm/virtext.h>
 
 #include "../hvx.h"
 
@@ -79,12 +78,45 @@ static void svm_unload(void)
 	svm_iopm = svm_msrpm = NULL;
 }
 
+/* SVM is an AMD (and Hygon) extension, announced in CPUID Fn8000_0001 ECX. */
+static bool svm_cpu_has_svm(const char **why)
+{
+	if (boot_cpu_data.x86_vendor != X86_VENDOR_AMD &&
+	    boot_cpu_data.x86_vendor != X86_VENDOR_HYGON) {
+		*why = "not an AMD or Hygon CPU";
+		return false;
+	}
+	if (boot_cpu_data.extended_cpuid_level < 0x8000000a) {
+		*why = "no CPUID leaf 0x8000000a";
+		return false;
+	}
+	if (!boot_cpu_has(X86_FEATURE_SVM)) {
+		*why = "svm not available";
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Switch SVM off on this CPU: no host save area any more, then EFER.SVME
+ * clear.  hvx runs this with GIF set (it only clears GIF around VMRUN).
+ */
+static void svm_cpu_svm_off(void)
+{
+	u64 efer;
+
+	wrmsrl(MSR_VM_HSAVE_PA, 0);
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME)
+		wrmsrl(MSR_EFER, efer & ~EFER_SVME);
+}
+
 static int svm_probe(struct hvx_caps *caps, const char **why)
 {
 	u32 revision, nr_asids, ecx, features;
 	u64 vm_cr;
 
-	if (!cpu_has_svm(why))
+	if (!svm_cpu_has_svm(why))
 		return -ENODEV;
 	if (rdmsrl_safe(MSR_VM_CR, &vm_cr) || (vm_cr & SVM_VM_CR_SVMDIS)) {
 		*why = "SVM disabled by firmware (VM_CR.SVMDIS)";
@@ -174,7 +206,7 @@ static void svm_cpu_disable(void)
 
 	if (!sd->hsave)
 		return;
-	cpu_svm_disable();
+	svm_cpu_svm_off();
 	__free_page(sd->hsave);
 	__free_page(sd->host_save);
 	sd->hsave = sd->host_save = NULL;

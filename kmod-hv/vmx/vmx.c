@@ -16,8 +16,8 @@
 #include <asm/mtrr.h>
 #include <asm/nospec-branch.h>
 #include <asm/segment.h>
+#include <asm/tlbflush.h>
 #include <asm/trapnr.h>
-#include <asm/virtext.h>
 #include <asm/vmx.h>
 
 #include "../hvx.h"
@@ -35,9 +35,40 @@ static u32 vmx_vmcs_revision;
 #define VMX_PREEMPT_TICKS	(1u << 20)
 static u64 vmx_basic_msr;
 
+/*
+ * IA32_VMX_BASIC fields (SDM vol. 3D, A.1), named here because the
+ * kernel's own names for them changed in 6.12.
+ */
+#define HVX_VMX_BASIC_32BIT_ADDR	BIT_ULL(48)
+#define HVX_VMX_BASIC_MEM_TYPE(basic)	(((basic) >> 50) & 0xf)
+#define HVX_VMX_BASIC_MEM_TYPE_WB	6
+
 /* VPIDs 1..65535 for vCPUs; 0 is the host's. */
 static DEFINE_SPINLOCK(vmx_vpid_lock);
 static unsigned long vmx_vpid_used[BITS_TO_LONGS(65536)];
+
+/*
+ * CPUID.1:ECX.VMX[bit 5] (SDM vol. 2A, Table 3-10), read raw: the kernel
+ * clears X86_FEATURE_VMX also when firmware locked VMX off, which
+ * vmx_probe() reports apart.
+ */
+static bool vmx_cpu_has_vmx(void)
+{
+	return cpuid_ecx(1) & BIT(5);
+}
+
+/*
+ * Leave VMX operation on this CPU.  VMXOFF faults (#UD) when the CPU is
+ * not in VMX operation; CR4.VMXE is cleared either way.
+ */
+static void vmx_vmxoff(void)
+{
+	asm volatile("1: vmxoff\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     ::: "cc", "memory");
+	cr4_clear_bits(X86_CR4_VMXE);
+}
 
 /* Allowed-1 settings are the high 32 bits of a VMX capability MSR (SDM A.3). */
 static bool vmx_ctl_allowed(u64 cap_msr, u32 bits)
@@ -51,7 +82,7 @@ static int vmx_probe(struct hvx_caps *caps, const char **why)
 	const u64 ept_needed = VMX_EPT_PAGE_WALK_4_BIT | VMX_EPTP_WB_BIT |
 			       VMX_EPT_INVEPT_BIT;
 
-	if (!cpu_has_vmx()) {
+	if (!vmx_cpu_has_vmx()) {
 		*why = "CPU has no VMX";
 		return -ENODEV;
 	}
@@ -67,9 +98,8 @@ static int vmx_probe(struct hvx_caps *caps, const char **why)
 		return -ENODEV;
 	}
 	/* VMXON/VMCS must take 64-bit addresses and be write-back (SDM A.1). */
-	if ((basic & VMX_BASIC_64) ||
-	    ((basic & VMX_BASIC_MEM_TYPE_MASK) >> VMX_BASIC_MEM_TYPE_SHIFT) !=
-	    VMX_BASIC_MEM_TYPE_WB) {
+	if ((basic & HVX_VMX_BASIC_32BIT_ADDR) ||
+	    HVX_VMX_BASIC_MEM_TYPE(basic) != HVX_VMX_BASIC_MEM_TYPE_WB) {
 		*why = "VMCS not 64-bit write-back";
 		return -ENODEV;
 	}
@@ -173,7 +203,7 @@ static void vmx_cpu_disable(void)
 
 	if (!page)
 		return;
-	cpu_vmxoff();
+	vmx_vmxoff();
 	this_cpu_write(vmx_vmxon_page, NULL);
 	__free_page(page);
 }

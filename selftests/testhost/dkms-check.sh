@@ -32,4 +32,4 @@ dkms_package() {
 
 dkms_package hvx "$top" "$top/dkms.conf" "$top/Kbuild" "$top/kmod-hv" "$top/uapi"
 g=$top/guest-drivers
-dkms_package hvx-guest "$g" "$g/dkms.conf" "$g/Kbuild" "$g"/*.c
+dkms_package hvx-guest "$g" "$g/dkms.conf" "$g/Kbuild" "$g"/*.c "$g"/*.h
