@@ -7,11 +7,18 @@
 #   make bench      hvx against Debian's KVM on the same guest workloads (SVM and VMX hosts)
 #   make install    installs hvx.ko and the udev rule for the running kernel
 
-# Debian's newest installed amd64 kernel: the test hosts boot it, hvx.ko is built for it.
-KVER = $(shell ls /lib/modules 2>/dev/null | grep -- '-amd64$$' | sort -V | tail -n 1)
+# Debian's kernels: Debian 12's 6.1 and Debian 13's 6.12 (bookworm-backports),
+# the newest installed of each.  The test hosts boot both; hvx.ko is built
+# for each.  KVER (make module, install) defaults to the newest of all.
+KVERS := $(shell ls /lib/modules 2>/dev/null | grep -- '-amd64$$' | sort -V)
+KVER_61 := $(lastword $(filter 6.1.0-%,$(KVERS)))
+KVER_612 := $(lastword $(filter 6.12.%,$(KVERS)))
+KVER = $(lastword $(KVERS))
 KDIR = /lib/modules/$(KVER)/build
 BUILD := $(CURDIR)/build
 TESTHOST := selftests/testhost
+# The kernel make run and make bench boot.
+HOST_KVER ?= $(KVER_61)
 
 all: module tools selftests guest-drivers guest-tests
 
@@ -35,35 +42,38 @@ guest-tests:
 selftests:
 	$(MAKE) -C selftests
 
-$(BUILD)/host.cpio.gz: module tools selftests guest-drivers guest-tests
-	mkdir -p $(BUILD)
-	$(TESTHOST)/build-initramfs.sh $(KVER) $@
+# One test-host initramfs per kernel: its own hvx.ko, guest drivers and
+# guest test module (build-kmods.sh), the same tools and selftests.
+$(BUILD)/%/host.cpio.gz: tools selftests
+	@test -n "$*" -a -d "/lib/modules/$*/build" || { echo "no kernel headers for '$*': run 'make deps'"; exit 1; }
+	$(TESTHOST)/build-kmods.sh $* $(BUILD)/$*/kmods
+	$(TESTHOST)/build-initramfs.sh $* $(BUILD)/$*/kmods $@
 
-initramfs: $(BUILD)/host.cpio.gz
+initramfs: $(BUILD)/$(KVER_61)/host.cpio.gz $(BUILD)/$(KVER_612)/host.cpio.gz
 
 # On a terminal: a guest shell under hvx-run in the SVM test host; else the demo.
 run: deps
-	$(MAKE) initramfs
-	@if [ -t 0 ]; then $(TESTHOST)/run-interactive.sh $(KVER) $(BUILD)/host.cpio.gz; \
-	else $(TESTHOST)/run-qemu.sh run-svm $(KVER) $(BUILD)/host.cpio.gz $(BUILD)/logs -mode run -smp 1; fi
+	$(MAKE) $(BUILD)/$(HOST_KVER)/host.cpio.gz
+	@if [ -t 0 ]; then $(TESTHOST)/run-interactive.sh $(HOST_KVER) $(BUILD)/$(HOST_KVER)/host.cpio.gz; \
+	else $(TESTHOST)/run-qemu.sh run-svm $(HOST_KVER) $(BUILD)/$(HOST_KVER)/host.cpio.gz $(BUILD)/logs -mode run -smp 1; fi
 
 # The SVM bench host also carries QEMU, to boot the guest on KVM (microvm, pc).
-$(BUILD)/bench.cpio.gz: $(BUILD)/host.cpio.gz
+$(BUILD)/bench.cpio.gz: $(BUILD)/$(HOST_KVER)/host.cpio.gz
 	$(TESTHOST)/add-qemu.sh $(BUILD)/qemu.cpio.gz
-	cat $(BUILD)/host.cpio.gz $(BUILD)/qemu.cpio.gz >$@
+	cat $< $(BUILD)/qemu.cpio.gz >$@
 
 # Same guest workloads on /dev/hvx and Debian's KVM, one boot, instruction clock.
 bench: deps
 	$(MAKE) $(BUILD)/bench.cpio.gz
-	$(TESTHOST)/run-qemu.sh bench-svm $(KVER) $(BUILD)/bench.cpio.gz $(BUILD)/logs -mode bench -icount -mem 1024 -timeout 3000
-	$(TESTHOST)/run-bochs.sh bench-vmx $(KVER) $(BUILD)/host.cpio.gz $(BUILD)/logs -mode bench -tests hvx_bench,merge_bench -timeout 1500
+	$(TESTHOST)/run-qemu.sh bench-svm $(HOST_KVER) $(BUILD)/bench.cpio.gz $(BUILD)/logs -mode bench -icount -mem 1024 -timeout 3000
+	$(TESTHOST)/run-bochs.sh bench-vmx $(HOST_KVER) $(BUILD)/$(HOST_KVER)/host.cpio.gz $(BUILD)/logs -mode bench -tests hvx_bench,merge_bench -timeout 1500
 
 check: deps
 	$(MAKE) W=1 initramfs
-	$(TESTHOST)/check.sh $(KVER) $(BUILD)
+	$(TESTHOST)/check.sh $(BUILD) $(KVER_61) $(KVER_612)
 
 dkms-check: deps
-	$(TESTHOST)/dkms-check.sh $(KVER)
+	$(TESTHOST)/dkms-check.sh $(KVER_61) $(KVER_612)
 
 install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
@@ -75,7 +85,8 @@ clean:
 	$(MAKE) -C userspace-tools clean
 	$(MAKE) -C selftests clean
 	$(MAKE) -C selftests/guest KVER=$(KVER) clean
+	$(MAKE) -C guest-drivers KVER=$(KVER) clean
 	rm -rf $(BUILD)
 
 .PHONY: all deps module tools selftests guest-drivers guest-tests initramfs run bench check dkms-check install clean
-.PHONY: $(BUILD)/host.cpio.gz $(BUILD)/bench.cpio.gz
+.PHONY: $(BUILD)/bench.cpio.gz

@@ -18,8 +18,14 @@ int main(void)
 
 	hvm = ioctl(hvx, HVX_CREATE_VM, 0);
 	ktap_result(hvm >= 0, "hvx_vm_first");
-	ktap_expect_errno("kvm_vm_refused_while_hvx_vm_lives",
-			  ioctl(kvm, KVM_CREATE_VM_NR, 0), EBUSY);
+	/*
+	 * KVM's own answer: 6.1 says EBUSY; since 6.10 KVM reports a CPU it
+	 * could not switch on as EIO.  Either way no KVM VM may exist.
+	 */
+	kvm_vm = ioctl(kvm, KVM_CREATE_VM_NR, 0);
+	if (kvm_vm == -1 && errno == EIO)
+		errno = EBUSY;
+	ktap_expect_errno("kvm_vm_refused_while_hvx_vm_lives", kvm_vm, EBUSY);
 	close(hvm);
 
 	kvm_vm = ioctl(kvm, KVM_CREATE_VM_NR, 0);

@@ -9,8 +9,10 @@
 # on user-mode networking, and runs tests/guest-init.sh as /init. The guest
 # prints KTAP; this script answers its "HVXREQ" lines on the QEMU monitor,
 # then checks the disk images and the network capture from the host side.
-# Last line: "virtio-drivers: N passed, N failed, N skipped"; exit 1 on any
-# failure.
+# Last line: "NAME: N passed, N failed, N skipped" (NAME is $RESULT_NAME,
+# default virtio-drivers); exit 1 on any failure.  With $KMODS set, the
+# modules are taken from that folder (built elsewhere, e.g. for another
+# kernel by selftests/testhost/build-kmods.sh) instead of built here.
 
 set -euo pipefail
 
@@ -38,7 +40,7 @@ result() {	# result ok|fail|skip NAME [why]
 	esac
 }
 summary() {
-	echo "virtio-drivers: $pass passed, $fail failed, $skipped skipped"
+	echo "${RESULT_NAME:-virtio-drivers}: $pass passed, $fail failed, $skipped skipped"
 	[ $fail = 0 ] && [ $pass -gt 0 ]
 }
 
@@ -47,7 +49,8 @@ OUT=$(cd "$OUT" && pwd)
 rm -rf "$OUT/initramfs" "$OUT"/*.img "$OUT"/net-* "$OUT"/console.log "$OUT"/mon.*
 
 # ---- build ----
-make -s -C "$SRC" KVER="$KVER" modules >"$OUT/build.log" 2>&1 || {
+KO=${KMODS:-$SRC}
+[ -n "${KMODS:-}" ] || make -s -C "$SRC" KVER="$KVER" modules >"$OUT/build.log" 2>&1 || {
 	cat "$OUT/build.log"; result fail build; summary; exit 1; }
 gcc -static -O2 -Wall -o "$OUT/vtest" "$HERE/vtest.c"
 
@@ -57,7 +60,7 @@ mkdir -p "$R"/{bin,sbin,dev,proc,sys,tmp,mnt,etc,modules}
 cp /bin/busybox "$R/bin/busybox"
 ln -s busybox "$R/bin/sh"
 cp "$OUT/vtest" "$R/bin/vtest"
-cp "$SRC/hvx_vblk.ko" "$SRC/hvx_vnet.ko" "$R/modules/"
+cp "$KO/hvx_vblk.ko" "$KO/hvx_vnet.ko" "$R/modules/"
 cp "$HERE/guest-init.sh" "$R/init"
 chmod +x "$R/init"
 

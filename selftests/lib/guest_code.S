@@ -304,7 +304,8 @@ END(merge_stress64)
 
 /*
  * lapic64: loads a GDT and an IDT whose vectors 0x40-0x4f count into
- * 0x20000 (last vector at 0x20008) and EOI the local APIC, then obeys the
+ * 0x20000 (last vector at 0x20008, one count per vector from 0x20100 on:
+ * 0x40 at 0x20100, 0x41 at 0x20108, ...) and EOI the local APIC, then obeys the
  * VMM after each UCALL_SYNC: RSI 0 reads APIC register RDI into RBX, 1
  * writes EDX to it, 2 does STI;HLT;CLI, 3 CLI;HLT, 4 spins with
  * interrupts on until the count reaches RDX, 5 ends.  Every SYNC reports
@@ -382,6 +383,7 @@ lapic_common:
 	mov 8(%rsp), %rax
 	mov %rax, 0x20008
 	incq 0x20000
+	incq 0x20100 - 0x40 * 8(,%rax,8)
 	mov $0xfee000b0, %eax
 	movl $0, (%rax)
 	pop %rax

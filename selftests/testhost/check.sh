@@ -1,29 +1,26 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# check.sh - 'make check': warning-free build, every test host, the guest drivers in QEMU, DKMS; one closing summary line.
-# Usage: check.sh KVER BUILDDIR   (BUILDDIR/host.cpio.gz must exist)
+# check.sh - 'make check': warning-free builds, every test host (two at a time), the guest drivers in QEMU, DKMS; one closing summary line.
+# Usage: check.sh BUILDDIR KVER_61 KVER_612   (BUILDDIR/KVER/host.cpio.gz must exist for both)
+#
+# Which kernel each host boots: every hvx.ko test runs on 6.1 and on 6.12,
+# on SVM and on VMX, and the guests under hvx-run are the host's kernel.
+#   svm-smp1  6.1   QEMU, 1 CPU      vmx       6.1   Bochs, 1 CPU
+#   svm-smp2  6.12  QEMU, 2 CPUs     vmx-smp2  6.12  Bochs, 2 CPUs
+# The emulators are single-threaded, so independent hosts run side by
+# side, $HVX_CHECK_JOBS at a time (default: the number of CPUs), the
+# longest first.
 set -uo pipefail
-kver=$1 build=$2
+build=$1 k61=$2 k612=$3
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-initrd=$build/host.cpio.gz
 logs=$build/logs
 rm -rf "$logs"
 mkdir -p "$logs"
 summary=$logs/summary.txt
 : >"$summary"
-
-# step NAME CMD...: run one step; its "NAME: N passed, N failed, N skipped"
-# line is its verdict, a missing line counts as one failure.
-step() {
-	local name=$1
-	shift
-	"$@" 2>&1 | tee "$logs/$name.out"
-	local line
-	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$" "$logs/$name.out" | tail -n 1)
-	[ -n "$line" ] || line="$name: 0 passed, 1 failed, 0 skipped"
-	echo "$line" >>"$summary"
-}
+jobs=${HVX_CHECK_JOBS:-$(nproc)}
+initrd() { echo "$build/$1/host.cpio.gz"; }
 
 # A pass/fail step that is not a test host (build hygiene, packaging).
 plain() {
@@ -36,23 +33,73 @@ plain() {
 	fi
 }
 
-# hvx.ko must build without a single warning under W=1 and sparse.
+# hvx.ko and the guest drivers must build without a single warning under
+# W=1 and sparse, for each kernel.
 lint() {
-	touch "$top"/kmod-hv/*.c "$top"/kmod-hv/*/*.c
-	make -C "/lib/modules/$kver/build" M="$top" W=1 C=1 modules >"$logs/lint.log" 2>&1 &&
-		! grep -E 'warning:|error:' "$logs/lint.log"
+	local k ok=0
+	for k in "$k61" "$k612"; do
+		touch "$top"/kmod-hv/*.c "$top"/kmod-hv/*/*.c "$top"/guest-drivers/*.c
+		{ make -C "/lib/modules/$k/build" M="$top" W=1 C=1 modules &&
+		  make -C "/lib/modules/$k/build" M="$top/guest-drivers" W=1 C=1 modules; } \
+			>"$logs/lint-$k.log" 2>&1 || ok=1
+		grep -E 'warning:|error:' "$logs/lint-$k.log" && ok=1
+		echo "lint: $k: $(grep -c '^  CHECK' "$logs/lint-$k.log") files checked by sparse"
+	done
+	make -s -C "/lib/modules/$k612/build" M="$top/guest-drivers" clean
+	return $ok
+}
+
+# verdict NAME: its "NAME: N passed, N failed, N skipped" line; a missing
+# line counts as one failure.
+verdict() {
+	local line
+	line=$(grep -E "^$1: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$" "$logs/$1.out" | tail -n 1)
+	echo "${line:-$1: 0 passed, 1 failed, 0 skipped}"
+}
+
+# step NAME CMD...: run one step in the background once a slot is free;
+# when it ends, show its failures and verdict.
+order=()
+step() {
+	local name=$1
+	shift
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		wait -n
+	done
+	order+=("$name")
+	echo "== $name: started ($(date +%T))"
+	(
+		t0=$(date +%s)
+		"$@" >"$logs/$name.out" 2>&1
+		grep -E '^(FAIL|PROBLEM) ' "$logs/$name.out"
+		echo "== $(verdict "$name") in $(($(date +%s) - t0)) s"
+	) &
 }
 
 start=$(date +%s)
-step lint plain lint lint
-step svm-smp1 "$here/run-qemu.sh" svm-smp1 "$kver" "$initrd" "$logs" -smp 1
-step svm-smp2 "$here/run-qemu.sh" svm-smp2 "$kver" "$initrd" "$logs" -smp 2
-step novirt "$here/run-qemu.sh" novirt "$kver" "$initrd" "$logs" -mode novirt -cpu EPYC,-svm
-step vmx "$here/run-bochs.sh" vmx "$kver" "$initrd" "$logs"
-step vmx-smp2 "$here/run-bochs.sh" vmx-smp2 "$kver" "$initrd" "$logs" -cpus 2
-step virtio-drivers make -s -C "$top/guest-drivers" KVER="$kver" OUT="$build/guest-drivers" check
-step dkms plain dkms "$here/dkms-check.sh" "$kver"
+# The build steps first and alone: they use every CPU.
+plain lint lint >"$logs/lint.out" 2>&1
+cat "$logs/lint.out"
+order+=(lint)
+step vmx "$here/run-bochs.sh" vmx "$k61" "$(initrd "$k61")" "$logs"
+step vmx-smp2 "$here/run-bochs.sh" vmx-smp2 "$k612" "$(initrd "$k612")" "$logs" -cpus 2
+step svm-smp2 "$here/run-qemu.sh" svm-smp2 "$k612" "$(initrd "$k612")" "$logs" -smp 2
+step svm-smp1 "$here/run-qemu.sh" svm-smp1 "$k61" "$(initrd "$k61")" "$logs" -smp 1
+for k in "$k61" "$k612"; do
+	v=${k%%-*}
+	v=${v%.*}	# 6.1.0 -> 6.1, 6.12.117+deb12 -> 6.12
+	v=${v%.0}
+	step "virtio-drivers-$v" env RESULT_NAME="virtio-drivers-$v" KMODS="$build/$k/kmods" \
+		"$top/guest-drivers/tests/run-virtio-qemu.sh" "$k" "$build/guest-drivers-$k"
+	step "novirt-$v" "$here/run-qemu.sh" "novirt-$v" "$k" "$(initrd "$k")" "$logs" \
+		-mode novirt -cpu EPYC,-svm
+done
+step dkms plain dkms "$here/dkms-check.sh" "$k61" "$k612"
+wait
 
+for name in "${order[@]}"; do
+	verdict "$name" >>"$summary"
+done
 echo "== summary ($(($(date +%s) - start)) s, logs in $logs)"
 cat "$summary"
 awk '{ p += $2; f += $4; s += $6 }

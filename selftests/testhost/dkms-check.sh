@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# dkms-check.sh - proves both dkms.conf files: dkms add + build of hvx and of the guest drivers against the installed headers.
-# Usage: dkms-check.sh KVER     (needs root; removes what it added)
+# dkms-check.sh - proves both dkms.conf files: dkms add + build of hvx and of the guest drivers for each kernel given.
+# Usage: dkms-check.sh KVER...     (needs root; removes what it added)
 set -euo pipefail
-kver=$1
+kvers=("$@")
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
 # dkms_package NAME CONFDIR FILES...: copy FILES to /usr/src/NAME-VER, dkms add
@@ -20,11 +20,15 @@ dkms_package() {
 	cp -r "$@" "$src/"
 	find "$src" \( -name '*.o' -o -name '.*.cmd' -o -name '*.ko' -o -name '*.mod*' \) -delete
 	dkms add "$name/$ver"
-	dkms build "$name/$ver" -k "$kver"
-	for mod in $(sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"/\1/p' "$conf"); do
-		ko=$(find "/var/lib/dkms/$name/$ver/$kver" -name "$mod.ko*" | head -n 1)
-		[ -n "$ko" ] && modinfo "$ko" | grep -q "^vermagic: *$kver " || return 1
-		echo "dkms: $name/$ver built for $kver: $ko"
+	for kver in "${kvers[@]}"; do
+		dkms build "$name/$ver" -k "$kver"
+		for mod in $(sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"/\1/p' "$conf"); do
+			ko=$(find "/var/lib/dkms/$name/$ver/$kver" -name "$mod.ko*" | head -n 1)
+			[ -n "$ko" ] && modinfo "$ko" | grep -q "^vermagic: *$kver " || return 1
+			# No warning from a build of ours, on any kernel.
+			! grep -E 'warning:|error:' "/var/lib/dkms/$name/$ver/build/make.log" || return 1
+			echo "dkms: $name/$ver built for $kver: $ko"
+		done
 	done
 	dkms remove "$name/$ver" --all >/dev/null
 	rm -rf "$src"
