@@ -5,6 +5,7 @@
 #   make run        boots the SVM test host (QEMU TCG), loads hvx.ko, shows what it found
 #   make check      everything: both test hosts (QEMU SVM, Bochs VMX) and a DKMS build
 #   make bench      hvx against Debian's KVM on the same guest workloads (SVM and VMX hosts)
+#   make soak       100 guest boots, then 4 guests x 2 vCPUs for 10 minutes (2-CPU SVM host)
 #   make install    installs hvx.ko and the udev rule for the running kernel
 
 # Debian's kernels: Debian 12's 6.1 and Debian 13's 6.12 (bookworm-backports),
@@ -68,11 +69,35 @@ bench: deps
 	$(TESTHOST)/run-qemu.sh bench-svm $(HOST_KVER) $(BUILD)/bench.cpio.gz $(BUILD)/logs -mode bench -icount -mem 1024 -timeout 3000
 	$(TESTHOST)/run-bochs.sh bench-vmx $(HOST_KVER) $(BUILD)/$(HOST_KVER)/host.cpio.gz $(BUILD)/logs -mode bench -tests hvx_bench,merge_bench -timeout 1500
 
+# Not part of make check: in the 2-CPU SVM host (6.12), SOAK_BOOTS guest
+# boots in a row, then SOAK_GUESTS guests x 2 vCPUs at once for
+# SOAK_SECONDS of disk, network and IPI traffic (selftests/soak.sh).
+SOAK_BOOTS ?= 100
+SOAK_SECONDS ?= 600
+SOAK_GUESTS ?= 4
+soak: deps
+	$(MAKE) $(BUILD)/$(KVER_612)/host.cpio.gz
+	$(TESTHOST)/run-qemu.sh soak-svm $(KVER_612) $(BUILD)/$(KVER_612)/host.cpio.gz $(BUILD)/logs \
+		-smp 2 -mem 2048 -tests soak.sh -timeout $$(($(SOAK_BOOTS) * 70 + $(SOAK_SECONDS) + 900)) \
+		-append "hvxtimeout=$$(($(SOAK_BOOTS) * 65 + $(SOAK_SECONDS) + 600)) hvxsoakboots=$(SOAK_BOOTS) hvxsoakseconds=$(SOAK_SECONDS) hvxsoakguests=$(SOAK_GUESTS)"
+
 check: deps
 	$(MAKE) W=1 initramfs
 	$(TESTHOST)/check.sh $(BUILD) $(KVER_61) $(KVER_612)
 
-dkms-check: deps
+dkms-# Not part of make check: in the 2-CPU SVM host (6.12), SOAK_BOOTS guest
+# boots in a row, then SOAK_GUESTS guests x 2 vCPUs at once for
+# SOAK_SECONDS of disk, network and IPI traffic (selftests/soak.sh).
+SOAK_BOOTS ?= 100
+SOAK_SECONDS ?= 600
+SOAK_GUESTS ?= 4
+soak: deps
+	$(MAKE) $(BUILD)/$(KVER_612)/host.cpio.gz
+	$(TESTHOST)/run-qemu.sh soak-svm $(KVER_612) $(BUILD)/$(KVER_612)/host.cpio.gz $(BUILD)/logs \
+		-smp 2 -mem 2048 -tests soak.sh -timeout $$(($(SOAK_BOOTS) * 70 + $(SOAK_SECONDS) + 900)) \
+		-append "hvxtimeout=$$(($(SOAK_BOOTS) * 65 + $(SOAK_SECONDS) + 600)) hvxsoakboots=$(SOAK_BOOTS) hvxsoakseconds=$(SOAK_SECONDS) hvxsoakguests=$(SOAK_GUESTS)"
+
+check: deps
 	$(TESTHOST)/dkms-check.sh $(KVER_61) $(KVER_612)
 
 install: module
@@ -88,5 +113,5 @@ clean:
 	$(MAKE) -C guest-drivers KVER=$(KVER) clean
 	rm -rf $(BUILD)
 
-.PHONY: all deps module tools selftests guest-drivers guest-tests initramfs run bench check dkms-check install clean
+.PHONY: all deps module tools selftests guest-drivers guest-tests initramfs run bench soak check dkms-check install clean
 .PHONY: $(BUILD)/bench.cpio.gz

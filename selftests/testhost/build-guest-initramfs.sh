@@ -11,7 +11,10 @@
 # hvx-run's -d disks and -n network device), virtio-own (virtio_pci and
 # our guest-drivers/hvx_vblk.ko and hvx_vnet.ko), hostile
 # (selftests/guest/hvx_vq_hostile.ko alone: malformed virtqueues) or
-# vbench / vbench-own (virtio_bench.sh's timed phases, hvxbench=MiB).  With
+# vbench / vbench-own (virtio_bench.sh's timed phases, hvxbench=MiB) or
+# soak (make soak: disk, network and IPI traffic for hvxsoak=SECONDS on
+# the network 10.0.hvxsoaknet=N.0/24, whose host serves a pattern whose
+# md5 is hvxsoakmd5=).  With
 # KVER, the virtio modules of that kernel (the guest's) are packed, and each
 # MODULE.KO.
 set -euo pipefail
@@ -86,10 +89,16 @@ say() { echo "HVX-GUEST: $*"; }
 
 variant=
 bench_mib=16
+soak_s=60
+soak_net=2
+soak_md5=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	hvxguest=*) variant=${arg#hvxguest=} ;;
 	hvxbench=*) bench_mib=${arg#hvxbench=} ;;
+	hvxsoak=*) soak_s=${arg#hvxsoak=} ;;
+	hvxsoaknet=*) soak_net=${arg#hvxsoaknet=} ;;
+	hvxsoakmd5=*) soak_md5=${arg#hvxsoakmd5=} ;;
 	esac
 done
 
@@ -170,6 +179,38 @@ hostile)
 	fi
 	dmesg | grep -o 'HVX-HOSTILE: .*'
 	rmmod hvx_vq_hostile && say rmmod ok
+	say done
+	poweroff -f
+	;;
+soak)
+	# make soak: until hvxsoak seconds of uptime, rounds of a MiB written
+	# and read back with O_DIRECT at one of eight places of the disk, a
+	# ping and an HTTP fetch of the host's pattern; meanwhile a pipe
+	# between a writer on vCPU 0 and a reader on vCPU 1 makes every
+	# wake-up an IPI.
+	load_virtio virtio
+	wait_disks vda
+	ip link set lo up
+	net=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)
+	ip addr add 10.0.$soak_net.15/24 dev $net && ip link set $net up
+	taskset 1 sh -c 'while :; do echo x; done' | taskset 2 sh -c 'while read l; do :; done' &
+	head -c 1048576 /dev/urandom >/tmp/pattern
+	want=$(md5sum </tmp/pattern | cut -d' ' -f1)
+	rounds=0 disk_bad=0 net_bad=0
+	while [ "$(cut -d. -f1 /proc/uptime)" -lt "$soak_s" ]; do
+		seek=$(((rounds % 8) * 16))
+		dd if=/tmp/pattern of=/dev/vda bs=64k seek=$seek oflag=direct 2>/dev/null &&
+			[ "$(dd if=/dev/vda bs=64k skip=$seek count=16 iflag=direct 2>/dev/null |
+			     md5sum | cut -d' ' -f1)" = "$want" ] || disk_bad=$((disk_bad + 1))
+		rm -f /tmp/fetched
+		{ ping -c 1 -W 5 10.0.$soak_net.1 >/dev/null 2>&1 &&
+		  wget -q -O /tmp/fetched http://10.0.$soak_net.1:8080/pattern &&
+		  [ "$(md5sum </tmp/fetched | cut -d' ' -f1)" = "$soak_md5" ]; } ||
+			net_bad=$((net_bad + 1))
+		rounds=$((rounds + 1))
+	done
+	say soak-rounds $rounds disk-bad $disk_bad net-bad $net_bad
+	say soak-ipis $(awk '$1 == "RES:" || $1 == "CAL:" { n += $2 + $3 } END { print n + 0 }' /proc/interrupts)
 	say done
 	poweroff -f
 	;;

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # run-qemu.sh - boots the SVM test host (QEMU TCG, AMD SVM + NPT) and judges its console log.
 # Usage: run-qemu.sh NAME KVER INITRAMFS LOGDIR [-smp N] [-mem MIB] [-mode check|run|novirt] [-cpu MODEL]
-#                    [-timeout S] [-icount] [-tests a,b,...] [-qemu patched|debian] [-accel single|multi]
+#                    [-timeout S] [-icount] [-tests a,b,...] [-append "WORDS"] [-qemu patched|debian]
+#                    [-accel single|multi]
 set -uo pipefail
 name=$1 kver=$2 initrd=$3 logdir=$4
 shift 4
@@ -24,7 +25,8 @@ while [ $# -gt 0 ]; do
 	-cpu) cpu=$2; shift 2 ;;
 	-timeout) timeout=$2; shift 2 ;;
 	-icount) extra+=(-icount shift=0,sleep=off); shift ;;
-	-tests) tests=" hvxtests=$2"; shift 2 ;;
+	-tests) tests="$tests hvxtests=$2"; shift 2 ;;
+	-append) tests="$tests $2"; shift 2 ;;
 	*) echo "run-qemu.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
