@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 
 #include "ktap.h"
-#include "../userspace-tools/hvx-run/virtio.h"
+#include "virtio/virtio.h"
 
 /* Fake guest RAM: 128 MiB reserved, touched only where rings and buffers are. */
 #define RAM_SIZE	(128ull << 20)

@@ -151,7 +151,7 @@ void devices_init(void);
 	}
 
 /*
- * ioapic.c: ISA interrupt lines.  ISA IRQ n is wired to I/O APIC pin n,
+ * devices/ioapic.c: ISA interrupt lines.  ISA IRQ n is wired to I/O APIC pin n,
  * except IRQ 0 (the PIT), which is on pin 2 as on real boards; the MP
  * table tells the guest so.
  */
@@ -174,7 +174,7 @@ void iothread_remove_fd(int fd);
 void iothread_start(void);
 
 /*
- * pci.c: PCI bus 0, configuration mechanism #1 and memory BARs in the
+ * devices/pci.c: PCI bus 0, configuration mechanism #1 and memory BARs in the
  * MMIO hole.  A device fills in its configuration header (pci_init_header,
  * pci_add_cap, pci_set_bar) and calls pci_register() from its init.
  */
@@ -213,19 +213,19 @@ void pci_register(struct pci_device *dev);
 void pci_set_irq(struct pci_device *dev, bool level);
 int pci_intx_gsi(int slot, int pin);
 
-/* virtio_blk.c: -d FILE[,ro]; NULL when accepted, else why not. */
+/* virtio/blk.c: -d FILE[,ro]; NULL when accepted, else why not. */
 #define MAX_DISKS	8
 const char *virtio_blk_parse(const char *arg);
 
-/* virtio_net.c: -n tap=NAME[,mac=..]; NULL when accepted, else why not. */
+/* virtio/net.c: -n tap=NAME[,mac=..]; NULL when accepted, else why not. */
 #define MAX_NICS	4
 const char *virtio_net_parse(const char *arg);
 
-/* serial.c: guest console, and the terminal it may have put in raw mode. */
+/* devices/serial.c: guest console, and the terminal it may have put in raw mode. */
 bool serial_panic_seen(void);
 void serial_tty_restore(void);
 
-/* i8042.c, main.c: a reset requested by the guest. */
+/* devices/i8042.c, main.c: a reset requested by the guest. */
 void guest_reset(const char *how);
 
 #endif /* HVX_RUN_H */

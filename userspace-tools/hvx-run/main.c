@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "hvx-run.h"
-#include "virtio.h"
+#include "virtio/virtio.h"
 
 int verbose;
 

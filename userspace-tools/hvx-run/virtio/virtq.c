@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* virtq.c - split virtqueues in guest RAM: taking descriptor chains apart safely, returning used buffers. */
+/* virtio/virtq.c - split virtqueues in guest RAM: taking descriptor chains apart safely, returning used buffers. */
 #include <string.h>
 
 #include "virtio.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pit.c - the 8254 PIT (ports 0x40-0x43) and port 0x61: channel 0 raises IRQ 0
+ * devices/pit.c - the 8254 PIT (ports 0x40-0x43) and port 0x61: channel 0 raises IRQ 0
  * (periodic or one-shot, on a timerfd), channel 2 is gated and read back through 0x61.
  */
 #include <errno.h>

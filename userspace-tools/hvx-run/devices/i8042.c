@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * i8042.c - the PS/2 keyboard controller at 0x60/0x64: enough of its command set for
+ * devices/i8042.c - the PS/2 keyboard controller at 0x60/0x64: enough of its command set for
  * Linux to find it quickly and for reboot=k (command 0xfe), with no keyboard or mouse behind it.
  */
 #include "hvx-run.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* virtio_net.c - virtio network devices (-n tap=NAME[,mac=..]) on host tap interfaces. */
+/* virtio/net.c - virtio network devices (-n tap=NAME[,mac=..]) on host tap interfaces. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

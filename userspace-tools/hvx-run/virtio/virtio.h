@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* virtio.h - what virtq.c, virtio_pci.c and the virtio devices share: split rings, the transport, device ops. */
+/* virtio/virtio.h - what virtq.c, pci.c and the virtio devices here share: split rings, the transport, device ops. */
 #ifndef HVX_VIRTIO_H
 #define HVX_VIRTIO_H
 
@@ -77,7 +77,7 @@ size_t iov_to_buf(const struct iovec *iov, int n, size_t off, void *buf, size_t 
 size_t iov_from_buf(const struct iovec *iov, int n, size_t off, const void *buf, size_t len);
 int iov_slice(const struct iovec *iov, int n, size_t off, size_t len, struct iovec *dst);
 
-/* virtio_pci.c: the virtio 1.x PCI transport. */
+/* pci.c: the virtio 1.x PCI transport. */
 struct virtio_dev;
 
 struct virtio_dev_ops {

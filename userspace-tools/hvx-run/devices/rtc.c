@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* rtc.c - CMOS RAM and the MC146818 RTC at 0x70/0x71: host UTC time, memory sizes. */
+/* devices/rtc.c - CMOS RAM and the MC146818 RTC at 0x70/0x71: host UTC time, memory sizes. */
 #include <time.h>
 
 #include "hvx-run.h"

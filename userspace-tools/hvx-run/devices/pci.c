@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* pci.c - PCI bus 0: the host bridge, configuration mechanism #1 (0xcf8/0xcfc), BAR placement and decoding. */
+/* devices/pci.c - PCI bus 0: the host bridge, configuration mechanism #1 (0xcf8/0xcfc), BAR placement and decoding. */
 #include <string.h>
 
 #include "hvx-run.h"

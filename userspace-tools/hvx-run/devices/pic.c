@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pic.c - the two 8259 PICs (0x20, 0xa0) and their ELCR (0x4d0): registers that answer like
+ * devices/pic.c - the two 8259 PICs (0x20, 0xa0) and their ELCR (0x4d0): registers that answer like
  * the real ones, so Linux finds them and masks them, but no interrupt ever comes out.
  */
 #include "hvx-run.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* serial.c - 16550A UART at 0x3f8, IRQ 4, on stdio: raw terminal, Ctrl-A x, panic detection. */
+/* devices/serial.c - 16550A UART at 0x3f8, IRQ 4, on stdio: raw terminal, Ctrl-A x, panic detection. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* ioapic.c - the I/O APIC at 0xfec00000: 24 pins in, HVX_SIGNAL_MSI to hvx.ko's local APICs out. */
+/* devices/ioapic.c - the I/O APIC at 0xfec00000: 24 pins in, HVX_SIGNAL_MSI to hvx.ko's local APICs out. */
 #include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>

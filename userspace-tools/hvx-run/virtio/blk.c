@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* virtio_blk.c - virtio block devices (-d FILE[,ro]) backed by raw image files. */
+/* virtio/blk.c - virtio block devices (-d FILE[,ro]) backed by raw image files. */
 #define _GNU_SOURCE	/* fallocate */
 #include <errno.h>
 #include <fcntl.h>

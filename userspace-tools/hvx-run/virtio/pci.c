@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* virtio_pci.c - the virtio 1.x modern PCI transport: capabilities, common config, ISR, MSI-X, notifications. */
+/* virtio/pci.c - the virtio 1.x modern PCI transport: capabilities, common config, ISR, MSI-X, notifications. */
 #define _GNU_SOURCE	/* pthread_setname_np */
 #include <errno.h>
 #include <poll.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* legacy.c - harmless PC ports: POST/delay, port 0x92 (0xcf9 is pci.c's). */
+/* devices/legacy.c - harmless PC ports: POST/delay, port 0x92 (0xcf9 is pci.c's). */
 #include <string.h>
 
 #include "hvx-run.h"
