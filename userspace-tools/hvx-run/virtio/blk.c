@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* virtio/blk.c - virtio block devices (-d FILE[,ro]) backed by raw image files. */
-#define _GNU_SOURCE	/* fallocate */
+/* virtio/blk.c - virtio block devices (-d FILE[,ro]) on disk images (block/). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <linux/falloc.h>
 
+#include "block/block.h"
 #include "virtio.h"
 
 #define VIRTIO_ID_BLOCK		2
@@ -43,8 +40,7 @@ enum { VIRTIO_BLK_S_OK, VIRTIO_BLK_S_IOERR, VIRTIO_BLK_S_UNSUPP };
 
 struct vblk {
 	struct virtio_dev vdev;
-	const char *path;
-	int fd;
+	struct block disk;
 	bool ro;
 	uint64_t sectors;
 	char serial[ID_BYTES + 1];
@@ -62,8 +58,8 @@ const char *virtio_blk_parse(const char *arg)
 	static char why[256];
 	struct vblk *b = &disks[nr_disks];
 	const char *comma = strrchr(arg, ',');
+	const char *err;
 	char *path;
-	off_t size;
 
 	if (nr_disks == MAX_DISKS)
 		return "at most 8 disks";
@@ -80,19 +76,11 @@ const char *virtio_blk_parse(const char *arg)
 	}
 	if (!*path)
 		return "no file name";
-	b->fd = open(path, (b->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (b->fd < 0) {
-		snprintf(why, sizeof(why), "cannot open %s: %s", path, strerror(errno));
-		return why;
-	}
-	size = lseek(b->fd, 0, SEEK_END);
-	if (size < 0) {
-		snprintf(why, sizeof(why), "%s: cannot find its size: %s", path, strerror(errno));
-		return why;
-	}
+	err = block_open(&b->disk, path, b->ro);
+	if (err)
+		return err;
 	/* A partial last sector cannot be addressed: it is left out. */
-	b->sectors = size / SECTOR;
-	b->path = path;
+	b->sectors = b->disk.size / SECTOR;
 	nr_disks++;
 	return NULL;
 }
@@ -129,30 +117,6 @@ static void blk_config(struct virtio_dev *vdev, uint64_t off, uint8_t *data, int
 
 /* ---- requests (5.2.6) ---- */
 
-/* Reads or writes all of @iov at @off; false on an error or end of file. */
-static bool rw_all(int fd, struct iovec *iov, int n, off_t off, bool write)
-{
-	while (n > 0) {
-		ssize_t r = write ? pwritev(fd, iov, n, off) : preadv(fd, iov, n, off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		off += r;
-		while (n && (size_t)r >= iov->iov_len) {
-			r -= iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n) {
-			iov->iov_base = (uint8_t *)iov->iov_base + r;
-			iov->iov_len -= r;
-		}
-	}
-	return true;
-}
-
 static bool in_disk(struct vblk *b, uint64_t sector, uint64_t count)
 {
 	return sector <= b->sectors && count <= b->sectors - sector;
@@ -173,7 +137,8 @@ static uint8_t blk_rw(struct vblk *b, struct virtq_elem *e, uint64_t sector, boo
 		n = iov_slice(e->iov, e->nr_out, 16, bytes, b->data);
 	else
 		n = iov_slice(in, e->nr_in, 0, bytes, b->data);
-	if (!rw_all(b->fd, b->data, n, sector * SECTOR, write)) {
+	if (write ? block_writev(&b->disk, b->data, n, sector * SECTOR) :
+		    block_readv(&b->disk, b->data, n, sector * SECTOR)) {
 		vlog("%s: %s of %zu bytes at sector %llu failed", b->name, write ? "write" : "read",
 		     bytes, (unsigned long long)sector);
 		return VIRTIO_BLK_S_IOERR;
@@ -182,31 +147,8 @@ static uint8_t blk_rw(struct vblk *b, struct virtq_elem *e, uint64_t sector, boo
 }
 
 /*
- * Discard punches holes (a hint: failing to is fine); write-zeroes must
- * leave zeroes, by ZERO_RANGE, a punched hole, or written zeroes.
+ * Discard is a hint (failing to is fine); write-zeroes must leave zeroes.
  */
-static bool write_zeroes(struct vblk *b, off_t off, off_t len, bool unmap)
-{
-	static const uint8_t zero[64 << 10];
-
-	if (unmap && !fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len))
-		return true;
-	if (!fallocate(b->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, len))
-		return true;
-	while (len > 0) {
-		ssize_t r = pwrite(b->fd, zero, len < (off_t)sizeof(zero) ? len : (off_t)sizeof(zero),
-				   off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		off += r;
-		len -= r;
-	}
-	return true;
-}
-
 static uint8_t blk_ranges(struct vblk *b, struct virtq_elem *e, bool discard)
 {
 	size_t bytes = e->out_bytes - 16, i;
@@ -233,10 +175,9 @@ static uint8_t blk_ranges(struct vblk *b, struct virtq_elem *e, bool discard)
 		if (!r.num_sectors)
 			continue;
 		if (discard)
-			fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				  r.sector * SECTOR, (off_t)r.num_sectors * SECTOR);
-		else if (!write_zeroes(b, r.sector * SECTOR, (off_t)r.num_sectors * SECTOR,
-				       r.flags & WZ_UNMAP))
+			block_discard(&b->disk, r.sector * SECTOR, (uint64_t)r.num_sectors * SECTOR);
+		else if (block_write_zeroes(&b->disk, r.sector * SECTOR,
+					    (uint64_t)r.num_sectors * SECTOR, r.flags & WZ_UNMAP))
 			return VIRTIO_BLK_S_IOERR;
 	}
 	return VIRTIO_BLK_S_OK;
@@ -276,7 +217,7 @@ static int blk_request(struct vblk *b, struct virtq_elem *e)
 		status = blk_rw(b, e, hdr.sector, true, data_in);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		status = b->ro || !fdatasync(b->fd) ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+		status = !block_flush(&b->disk) ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
 		break;
 	case VIRTIO_BLK_T_GET_ID: {
 		char id[ID_BYTES] = { 0 };
@@ -347,7 +288,7 @@ static void virtio_blk_init(void)
 		if (b->ro)
 			vdev->host_features |= 1ull << VIRTIO_BLK_F_RO;
 		virtio_pci_init(vdev, VIRTIO_ID_BLOCK, 1);
-		vlog("%s: %s, %llu sectors%s", b->name, b->path,
+		vlog("%s: %s, %llu sectors%s", b->name, b->disk.path,
 		     (unsigned long long)b->sectors, b->ro ? ", read-only" : "");
 	}
 }

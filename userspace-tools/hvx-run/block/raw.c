@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/* block/raw.c - raw disk images: the file is the disk, byte for byte; holes for discard. */
+#define _GNU_SOURCE	/* fallocate */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/falloc.h>
+
+#include "block/block.h"
+
+static const char *raw_open(struct block *b, const char *path)
+{
+	static char why[256];
+	off_t size;
+
+	b->fd = open(path, (b->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (b->fd < 0) {
+		snprintf(why, sizeof(why), "cannot open %s: %s", path, strerror(errno));
+		return why;
+	}
+	size = lseek(b->fd, 0, SEEK_END);
+	if (size < 0) {
+		snprintf(why, sizeof(why), "%s: cannot find its size: %s", path, strerror(errno));
+		close(b->fd);
+		return why;
+	}
+	b->size = size;
+	return NULL;
+}
+
+/* All of @iov at @off, through short transfers; end of file is an error. */
+static int raw_rw(struct block *b, struct iovec *iov, int n, uint64_t off, bool write)
+{
+	while (n > 0) {
+		ssize_t r = write ? pwritev(b->fd, iov, n, off) : preadv(b->fd, iov, n, off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (!r)
+			return -EIO;
+		off += r;
+		while (n && (size_t)r >= iov->iov_len) {
+			r -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (uint8_t *)iov->iov_base + r;
+			iov->iov_len -= r;
+		}
+	}
+	return 0;
+}
+
+static int raw_readv(struct block *b, struct iovec *iov, int n, uint64_t off)
+{
+	return raw_rw(b, iov, n, off, false);
+}
+
+static int raw_writev(struct block *b, struct iovec *iov, int n, uint64_t off)
+{
+	return raw_rw(b, iov, n, off, true);
+}
+
+static int raw_flush(struct block *b)
+{
+	return fdatasync(b->fd) ? -errno : 0;
+}
+
+/* Hole punching, where the file system has it. */
+static int raw_discard(struct block *b, uint64_t off, uint64_t len)
+{
+	return fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) ? -errno : 0;
+}
+
+/* ZERO_RANGE, a punched hole (with @unmap), or zeroes written. */
+static int raw_write_zeroes(struct block *b, uint64_t off, uint64_t len, bool unmap)
+{
+	static const uint8_t zero[64 << 10];
+
+	if (unmap && !raw_discard(b, off, len))
+		return 0;
+	if (!fallocate(b->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, len))
+		return 0;
+	while (len > 0) {
+		ssize_t r = pwrite(b->fd, zero, len < sizeof(zero) ? len : sizeof(zero), off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		off += r;
+		len -= r;
+	}
+	return 0;
+}
+
+static void raw_close(struct block *b)
+{
+	close(b->fd);
+}
+
+const struct block_ops block_raw_ops = {
+	.format		= "raw",
+	.open		= raw_open,
+	.readv		= raw_readv,
+	.writev		= raw_writev,
+	.flush		= raw_flush,
+	.discard	= raw_discard,
+	.write_zeroes	= raw_write_zeroes,
+	.close		= raw_close,
+};
