@@ -436,16 +436,22 @@ static int hostile_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	h->pdev = pdev;
 	err = pcim_enable_device(pdev);
-	if (err)
+	if (err) {
+		dev_err(&pdev->dev, "enable failed: %d\n", err);
 		return err;
+	}
 	/* Every memory BAR: the capabilities say which ones matter. */
 	err = pcim_iomap_regions(pdev, pci_select_bars(pdev, IORESOURCE_MEM), KBUILD_MODNAME);
-	if (err)
+	if (err) {
+		dev_err(&pdev->dev, "iomap failed: %d\n", err);
 		return err;
+	}
 	pci_set_master(pdev);
 	err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
-	if (err)
+	if (err) {
+		dev_err(&pdev->dev, "dma mask failed: %d\n", err);
 		return err;
+	}
 	err = map_caps(h);
 	if (err) {
 		dev_err(&pdev->dev, "virtio capabilities missing or bad\n");

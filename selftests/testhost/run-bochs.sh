@@ -38,7 +38,7 @@ genisoimage -quiet -o "$work/boot.iso" -b isolinux/isolinux.bin -c isolinux/boot
 # clock sync=none: guest time follows the instruction count, so runs repeat.
 cat >"$work/bochsrc" <<RC
 megs: 512
-cpu: model=corei7_haswell_4770, count=$cpus, ips=200000000
+cpu: model=corei7_haswell_4770, count=1:$cpus:1, ips=200000000
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
 ata0-master: type=cdrom, path=$work/boot.iso, status=inserted
