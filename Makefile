@@ -85,19 +85,7 @@ check: deps
 	$(MAKE) W=1 initramfs
 	$(TESTHOST)/check.sh $(BUILD) $(KVER_61) $(KVER_612)
 
-dkms-# Not part of make check: in the 2-CPU SVM host (6.12), SOAK_BOOTS guest
-# boots in a row, then SOAK_GUESTS guests x 2 vCPUs at once for
-# SOAK_SECONDS of disk, network and IPI traffic (selftests/soak.sh).
-SOAK_BOOTS ?= 100
-SOAK_SECONDS ?= 600
-SOAK_GUESTS ?= 4
-soak: deps
-	$(MAKE) $(BUILD)/$(KVER_612)/host.cpio.gz
-	$(TESTHOST)/run-qemu.sh soak-svm $(KVER_612) $(BUILD)/$(KVER_612)/host.cpio.gz $(BUILD)/logs \
-		-smp 2 -mem 2048 -tests soak.sh -timeout $$(($(SOAK_BOOTS) * 70 + $(SOAK_SECONDS) + 900)) \
-		-append "hvxtimeout=$$(($(SOAK_BOOTS) * 65 + $(SOAK_SECONDS) + 600)) hvxsoakboots=$(SOAK_BOOTS) hvxsoakseconds=$(SOAK_SECONDS) hvxsoakguests=$(SOAK_GUESTS)"
-
-check: deps
+dkms-check: deps
 	$(TESTHOST)/dkms-check.sh $(KVER_61) $(KVER_612)
 
 install: module
