@@ -66,7 +66,7 @@ kill_running() {
 	rc=$?
 }
 
-ktap_plan 21
+ktap_plan 22
 mkdir -p $T
 head -c 8192 /dev/zero >$T/zero.img
 
@@ -106,12 +106,16 @@ neutral_skip=
 term_skip=
 [ -n "$bochs_smp" ] && term_skip="the 1-CPU Bochs host and the SVM hosts run this boot"
 if [ -n "$skip" ]; then
-	for t in guest_reaches_init guest_cpuinfo_has_hypervisor_flag guest_cpuid_signature_is_hvx guest_timer_ticks guest_ram_matches_m guest_log_has_no_warnings poweroff_is_status_0 smp_guest_brings_up_two_vcpus panic_is_status_12 reboot_is_status_10 sigterm_is_status_143 vm_gone_after_sigterm vm_gone_after_sigkill; do
+	for t in guest_reaches_init guest_cpuinfo_has_hypervisor_flag guest_cpuid_signature_is_hvx guest_timer_ticks guest_ram_matches_m guest_log_has_no_warnings poweroff_is_status_0 device_state_round_trips smp_guest_brings_up_two_vcpus panic_is_status_12 reboot_is_status_10 sigterm_is_status_143 vm_gone_after_sigterm vm_gone_after_sigkill; do
 		ktap_skip $t "$skip"
 	done
 else
-	# The main boot: every check of the guest's /init, then power-off.
+	# The main boot: every check of the guest's /init, then power-off;
+	# at the end hvx-run saves every device's state, loads it back and
+	# saves again (HVX_RUN_STATE_CHECK), which must give the same bytes.
+	export HVX_RUN_STATE_CHECK=1
 	boot poweroff ""
+	unset HVX_RUN_STATE_CHECK
 	if [ "$(cat $T/poweroff.rc)" -eq 0 ]; then show_tail poweroff 30; else show_tail poweroff 200; fi
 	grep -q '^HVX-GUEST: init' $T/poweroff.out
 	ktap_result guest_reaches_init $?
@@ -134,6 +138,9 @@ else
 	[ "$(cat $T/poweroff.rc)" -eq 0 ] && grep -q '^HVX-GUEST: done' $T/poweroff.out &&
 		grep -q 'guest powered off' $T/poweroff.err
 	ktap_result poweroff_is_status_0 $?
+	grep 'device state:' $T/poweroff.err | while read -r line; do ktap_diag "$line"; done
+	grep -q 'device state: [0-9]* bytes, saved, loaded and saved again: identical' $T/poweroff.err
+	ktap_result device_state_round_trips $?
 
 	# Two vCPUs: the guest starts the second with INIT/SIPI and powers both off.
 	boot smp "" -c 2

@@ -76,6 +76,11 @@ void device_register(struct device *dev)
 	devices = dev;
 }
 
+const struct device *devices_first(void)
+{
+	return devices;
+}
+
 void devices_init(void)
 {
 	struct device *d;

@@ -131,23 +131,30 @@ static inline void put32(uint8_t *p, uint32_t v)
 }
 
 /*
- * Devices register themselves from a constructor (DEVICE(fn) at the end
+ * Devices register themselves from a constructor (DEVICE(...) at the end
  * of their file); main() calls every init once the VM and its RAM exist,
- * before any vCPU runs.  The core never lists devices.
+ * before any vCPU runs.  Each also walks its guest-visible state for the
+ * state stream (migration/state.h), with the vCPUs stopped.  The core
+ * never lists devices.
  */
+struct state;
 struct device {
 	const char *name;
 	void (*init)(void);
+	void (*state)(struct state *s);
 	struct device *next;
 };
 void device_register(struct device *dev);
 void devices_init(void);
+const struct device *devices_first(void);
 
-#define DEVICE(dev_name, fn)						\
-	static struct device dev_##fn = { .name = dev_name, .init = fn };	\
-	static void __attribute__((constructor)) register_##fn(void)	\
+#define DEVICE(dev_name, init_fn, state_fn)				\
+	static struct device dev_##init_fn = {				\
+		.name = dev_name, .init = init_fn, .state = state_fn,	\
+	};								\
+	static void __attribute__((constructor)) register_##init_fn(void) \
 	{								\
-		device_register(&dev_##fn);				\
+		device_register(&dev_##init_fn);			\
 	}
 
 /*

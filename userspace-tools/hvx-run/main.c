@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hvx-run.h"
+#include "migration/state.h"
 #include "virtio/virtio.h"
 
 int verbose;
@@ -274,6 +275,9 @@ int main(int argc, char **argv)
 	vcpus_stop();
 	if (verbose)
 		virtio_report();
+	/* A test of the device state stream (selftests/hvx_run_test.sh). */
+	if (getenv("HVX_RUN_STATE_CHECK") && state_round_trip() && stop_status == ST_POWEROFF)
+		stop_status = ST_INTERNAL;
 	/*
 	 * Closing the VM and vCPU fds (exit does it) is the whole teardown:
 	 * hvx.ko frees guest memory and vCPUs with the last reference.

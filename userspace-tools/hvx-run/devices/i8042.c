@@ -4,6 +4,7 @@
  * Linux to find it quickly and for reboot=k (command 0xfe), with no keyboard or mouse behind it.
  */
 #include "hvx-run.h"
+#include "migration/state.h"
 
 #define KBD_IRQ		1
 #define AUX_IRQ		12
@@ -151,4 +152,20 @@ static void i8042_init(void)
 	io_register_port(0x64, 1, kbc_io, &kbc, "i8042 command");
 }
 
-DEVICE("i8042", i8042_init)
+static void i8042_state(struct state *s)
+{
+	struct i8042 *k = &kbc;
+
+	pthread_mutex_lock(&k->lock);
+	STATE(s, k->ctr);
+	STATE(s, k->pending);
+	STATE(s, k->status);
+	STATE(s, k->out);
+	STATE(s, k->out_aux);
+	STATE(s, k->out_head);
+	STATE(s, k->out_count);
+	state_check(s, k->out_head < OUT_SIZE && k->out_count <= OUT_SIZE);
+	pthread_mutex_unlock(&k->lock);
+}
+
+DEVICE("i8042", i8042_init, i8042_state)

@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 
 #include "hvx-run.h"
+#include "migration/state.h"
 
 #define IOREGSEL	0x00
 #define IOWIN		0x10
@@ -194,4 +195,17 @@ static void ioapic_init(void)
 	io_register_mmio(IOAPIC_BASE, 0x1000, ioapic_mmio, &ioapic, "I/O APIC");
 }
 
-DEVICE("I/O APIC", ioapic_init)
+/* Registers and input levels; a level pin's remote IRR is in its RTE. */
+static void ioapic_state(struct state *s)
+{
+	struct ioapic *io = &ioapic;
+
+	pthread_mutex_lock(&io->lock);
+	STATE(s, io->regsel);
+	STATE(s, io->id);
+	STATE(s, io->rte);
+	STATE(s, io->line);
+	pthread_mutex_unlock(&io->lock);
+}
+
+DEVICE("I/O APIC", ioapic_init, ioapic_state)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "hvx-run.h"
+#include "migration/state.h"
 
 static uint8_t port92 = 0x02;	/* A20 on */
 
@@ -37,4 +38,10 @@ static void legacy_init(void)
 	io_register_port(0x92, 1, port92_io, NULL, "port 0x92");
 }
 
-DEVICE("legacy ports", legacy_init)
+/* Port 0x92 (A20, fast reset); POST and delay ports keep nothing. */
+static void legacy_state(struct state *s)
+{
+	STATE(s, port92);
+}
+
+DEVICE("legacy ports", legacy_init, legacy_state)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "hvx-run.h"
+#include "migration/state.h"
 
 #define PCI_COMMAND		0x04
 #define  PCI_COMMAND_MEMORY	0x0002
@@ -310,4 +311,38 @@ static void pci_init(void)
 	io_register_mmio(PCI_BAR_START, PCI_BAR_END - PCI_BAR_START, pci_mmio, NULL, "PCI BARs");
 }
 
-DEVICE("PCI bus", pci_init)
+/*
+ * The address register and every function's configuration space (the
+ * devices on the bus are hvx-run's options: the same on both sides).  A
+ * load then decodes the BARs and replays the writes the devices watch
+ * (MSI-X enable and mask) as if the guest had just made them.
+ */
+static void pci_state(struct state *s)
+{
+	uint32_t present = 0, saved;
+	int i;
+
+	pthread_mutex_lock(&bus.lock);
+	for (i = 0; i < PCI_MAX_SLOTS; i++)
+		if (bus.slots[i])
+			present |= 1u << i;
+	saved = present;
+	STATE(s, bus.address);
+	STATE(s, saved);
+	state_check(s, saved == present);
+	for (i = 0; i < PCI_MAX_SLOTS && !s->failed; i++) {
+		struct pci_device *dev = bus.slots[i];
+
+		if (!dev)
+			continue;
+		STATE(s, dev->cfg);
+		if (!s->load || s->failed)
+			continue;
+		bars_update(dev);
+		if (dev->cfg_written)
+			dev->cfg_written(dev, 0, PCI_CFG_SIZE);
+	}
+	pthread_mutex_unlock(&bus.lock);
+}
+
+DEVICE("PCI bus", pci_init, pci_state)

@@ -4,6 +4,7 @@
  * the real ones, so Linux finds them and masks them, but no interrupt ever comes out.
  */
 #include "hvx-run.h"
+#include "migration/state.h"
 
 /*
  * hvx.ko has no ExtINT delivery: every interrupt goes through the I/O
@@ -92,4 +93,23 @@ static void pic_init(void)
 	io_register_port(0x4d0, 2, pic_io, &pic, "ELCR");
 }
 
-DEVICE("PIC 8259 (masked)", pic_init)
+static void pic_state(struct state *s)
+{
+	struct pic *p = &pic;
+	int i;
+
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < 2; i++) {
+		STATE(s, p->chip[i].imr);
+		STATE(s, p->chip[i].init_step);
+		STATE(s, p->chip[i].need_icw4);
+		STATE(s, p->chip[i].single);
+		STATE(s, p->chip[i].vector_base);
+		STATE(s, p->chip[i].read_sel);
+		state_check(s, p->chip[i].init_step <= 3);
+	}
+	STATE(s, p->elcr);
+	pthread_mutex_unlock(&p->lock);
+}
+
+DEVICE("PIC 8259 (masked)", pic_init, pic_state)

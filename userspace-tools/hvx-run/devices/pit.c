@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "hvx-run.h"
+#include "migration/state.h"
 
 #define PIT_HZ		1193182ull
 #define PIT_IRQ		0
@@ -315,4 +316,46 @@ static void pit_init(void)
 	iothread_add_fd(pit.timer_fd, pit_timer, &pit);
 }
 
-DEVICE("PIT 8254", pit_init)
+/*
+ * Every channel's mode, count and latches, and port 0x61.  When a count
+ * started is kept as its age at the save (state clock_ns), so a load
+ * resumes the count there; channel 0's timer is armed again.
+ */
+static void pit_state(struct state *s)
+{
+	struct pit *p = &pit;
+	int i;
+
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < 3; i++) {
+		struct pit_channel *c = &p->ch[i];
+		uint64_t age = s->clock_ns - c->start_ns;
+
+		STATE(s, c->mode);
+		STATE(s, c->rw);
+		STATE(s, c->bcd);
+		STATE(s, c->initial);
+		STATE(s, c->counting);
+		STATE(s, age);
+		STATE(s, c->frozen);
+		STATE(s, c->gate);
+		STATE(s, c->write_lsb_done);
+		STATE(s, c->write_lsb);
+		STATE(s, c->read_msb_next);
+		STATE(s, c->read_value);
+		STATE(s, c->latched);
+		STATE(s, c->latch);
+		STATE(s, c->status_latched);
+		STATE(s, c->status);
+		state_check(s, c->mode <= 5 && c->initial >= 1 && c->initial <= 0x10000);
+		if (s->load)
+			c->start_ns = s->clock_ns - age;
+	}
+	STATE(s, p->port61);
+	STATE(s, p->refresh);
+	if (s->load && !s->failed)
+		pit_arm(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
+DEVICE("PIT 8254", pit_init, pit_state)

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "hvx-run.h"
+#include "migration/state.h"
 
 #define REG_A		0x0a
 #define REG_B		0x0b
@@ -98,4 +99,13 @@ static void rtc_init(void)
 	io_register_port(0x70, 2, rtc_io, &rtc, "CMOS/RTC");
 }
 
-DEVICE("CMOS/RTC", rtc_init)
+/* The index register and CMOS RAM; the time itself is the host's. */
+static void rtc_state(struct state *s)
+{
+	pthread_mutex_lock(&rtc.lock);
+	STATE(s, rtc.index);
+	STATE(s, rtc.ram);
+	pthread_mutex_unlock(&rtc.lock);
+}
+
+DEVICE("CMOS/RTC", rtc_init, rtc_state)

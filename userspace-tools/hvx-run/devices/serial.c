@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "hvx-run.h"
+#include "migration/state.h"
 
 #define COM1_BASE	0x3f8
 #define COM1_IRQ	4
@@ -260,4 +261,34 @@ static void serial_init(void)
 	iothread_add_fd(STDIN_FILENO, stdin_ready, &uart);
 }
 
-DEVICE("serial 8250 COM1", serial_init)
+/*
+ * The registers, the receive FIFO and the interrupt line; not the panic
+ * watch or the terminal, which are hvx-run's, not the guest's.
+ */
+static void serial_state(struct state *s)
+{
+	struct uart *u = &uart;
+
+	pthread_mutex_lock(&u->lock);
+	STATE(s, u->ier);
+	STATE(s, u->fcr);
+	STATE(s, u->lcr);
+	STATE(s, u->mcr);
+	STATE(s, u->scr);
+	STATE(s, u->dll);
+	STATE(s, u->dlm);
+	STATE(s, u->thre_pending);
+	STATE(s, u->line);
+	STATE(s, u->rx);
+	STATE(s, u->rx_head);
+	STATE(s, u->rx_count);
+	state_check(s, u->rx_head < RX_SIZE && u->rx_count <= RX_SIZE);
+	if (s->load && !s->failed) {
+		/* Drive the line the loaded registers imply. */
+		irq_set_level(COM1_IRQ, u->line);
+		uart_update_irq(u);
+	}
+	pthread_mutex_unlock(&u->lock);
+}
+
+DEVICE("serial 8250 COM1", serial_init, serial_state)

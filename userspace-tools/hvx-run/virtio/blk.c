@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "block/block.h"
+#include "migration/state.h"
 #include "virtio.h"
 
 #define VIRTIO_ID_BLOCK		2
@@ -293,4 +294,18 @@ static void virtio_blk_init(void)
 	}
 }
 
-DEVICE("virtio-blk", virtio_blk_init)
+/*
+ * Each disk's transport; requests live in the rings, and the device
+ * thread completes each one before it takes the next.
+ */
+static void virtio_blk_state(struct state *s)
+{
+	int i, n = nr_disks;
+
+	STATE(s, n);
+	state_check(s, n == nr_disks);
+	for (i = 0; i < nr_disks && !s->failed; i++)
+		virtio_state(s, &disks[i].vdev);
+}
+
+DEVICE("virtio-blk", virtio_blk_init, virtio_blk_state)

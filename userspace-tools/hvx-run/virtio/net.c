@@ -10,6 +10,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 
+#include "migration/state.h"
 #include "virtio.h"
 
 #define VIRTIO_ID_NET		1
@@ -413,4 +414,19 @@ static void virtio_net_init(void)
 	}
 }
 
-DEVICE("virtio-net", virtio_net_init)
+/*
+ * Each NIC's transport.  A frame read from the tap and waiting for
+ * receive buffers is the host's, not the guest's: lost, as on a wire;
+ * the tap's offloads follow the loaded features at their next use.
+ */
+static void virtio_net_state(struct state *s)
+{
+	int i, n = nr_nics;
+
+	STATE(s, n);
+	state_check(s, n == nr_nics);
+	for (i = 0; i < nr_nics && !s->failed; i++)
+		virtio_state(s, &nics[i].vdev);
+}
+
+DEVICE("virtio-net", virtio_net_init, virtio_net_state)

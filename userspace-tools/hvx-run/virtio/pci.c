@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "migration/state.h"
 #include "virtio.h"
 
 #define VIRTIO_PCI_VENDOR	0x1af4
@@ -248,6 +249,48 @@ static void *virtio_thread(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/*
+ * Status, features, the selectors and every queue's configuration and
+ * progress, the MSI-X table and pending bits.  Not saved: what follows
+ * from the configuration space (BAR and MSI-X enable, restored by the
+ * PCI bus's load), host views of the rings (mapped again here) and the
+ * eventfds (bound again from the loaded values).
+ */
+void virtio_state(struct state *s, struct virtio_dev *vdev)
+{
+	int q;
+
+	pthread_mutex_lock(&vdev->lock);
+	STATE(s, vdev->guest_features);
+	STATE(s, vdev->host_features_sel);
+	STATE(s, vdev->guest_features_sel);
+	STATE(s, vdev->status);
+	STATE(s, vdev->isr);
+	STATE(s, vdev->config_generation);
+	STATE(s, vdev->config_vector);
+	STATE(s, vdev->queue_sel);
+	for (q = 0; q < vdev->nr_queues; q++) {
+		struct virtq *vq = &vdev->vq[q];
+
+		STATE(s, vq->size);
+		STATE(s, vq->enabled);
+		STATE(s, vq->event_idx);
+		STATE(s, vq->indirect);
+		STATE(s, vq->msix_vector);
+		STATE(s, vq->desc_gpa);
+		STATE(s, vq->avail_gpa);
+		STATE(s, vq->used_gpa);
+		STATE(s, vq->last_avail);
+		STATE(s, vq->used_idx);
+		STATE(s, vq->signalled_used);
+		if (s->load && vq->enabled)
+			state_check(s, virtq_map(vq));
+	}
+	STATE(s, vdev->msix_table);
+	STATE(s, vdev->msix_pba);
+	pthread_mutex_unlock(&vdev->lock);
 }
 
 static void kick(struct virtio_dev *vdev, int q)

@@ -137,5 +137,8 @@ void virtio_notify(struct virtio_dev *vdev, int q);
 void virtio_needs_reset(struct virtio_dev *vdev, const char *why);
 bool virtio_driver_ready(struct virtio_dev *vdev);
 void virtio_report(void);
+/* The transport's guest-visible state, for a device's state function. */
+struct state;
+void virtio_state(struct state *s, struct virtio_dev *vdev);
 
 #endif /* HVX_VIRTIO_H */
