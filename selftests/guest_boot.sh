@@ -23,12 +23,19 @@ guest_boot_slow=
 # In the 2-CPU Bochs host a boot takes minutes of emulated time for each
 # CPU: there hvx_run_test boots only the power-off and two-vCPU guests and
 # the virtio tests are skipped whole (the 1-CPU Bochs host boots them on
-# the same VMX paths, the SVM hosts on two CPUs).
+# the same VMX paths, the SVM hosts on two CPUs).  The hostile rings are
+# hvx-run's own parsing, through the notify and MMIO paths hvx_virtio_test
+# drives: the SVM hosts alone run them.
 bochs_smp=
 [ -n "$guest_boot_slow" ] && [ "$(nproc)" -gt 1 ] && bochs_smp=1
 if [ -n "$bochs_smp" ] && [ "$(basename "$0")" != hvx_run_test.sh ]; then
 	echo "TAP version 13"
 	echo "1..0 # SKIP the 1-CPU Bochs host and both SVM hosts run these boots"
+	exit 4
+fi
+if [ -n "$guest_boot_slow" ] && [ "$(basename "$0")" = hvx_virtio_hostile_test.sh ]; then
+	echo "TAP version 13"
+	echo "1..0 # SKIP hvx-run's ring parsing: the SVM hosts run it (in Bochs hvx_virtio_test drives the same VMX paths)"
 	exit 4
 fi
 

@@ -98,8 +98,8 @@ fi
 # In Bochs (about two minutes a boot) the boots whose endings are
 # hvx-run's vendor-neutral code (panic and reboot seen on the console or
 # the i8042, SIGKILL closing the fds as SIGTERM's handler does) are left
-# to the SVM host; power-off, two vCPUs and SIGTERM run on VMX too, and
-# in the 2-CPU Bochs host power-off and two vCPUs only.
+# to the SVM host; the 1-CPU Bochs host boots power-off and SIGTERM, the
+# 2-CPU one power-off and two vCPUs.
 neutral_skip=
 [ -n "$guest_boot_slow" ] &&
 	neutral_skip="the SVM host runs this boot: its ending is hvx-run's vendor-neutral code"
@@ -142,11 +142,17 @@ else
 	grep -q 'device state: [0-9]* bytes, saved, loaded and saved again: identical' $T/poweroff.err
 	ktap_result device_state_round_trips $?
 
-	# Two vCPUs: the guest starts the second with INIT/SIPI and powers both off.
-	boot smp "" -c 2
-	[ "$(cat $T/smp.rc)" -eq 0 ] && [ "$(marker smp cpus)" = 2 ] && grep -q '^HVX-GUEST: done' $T/smp.out
-	ktap_result smp_guest_brings_up_two_vcpus $?
-	[ "$(cat $T/smp.rc)" -eq 0 ] || show_tail smp 200
+	# Two vCPUs: the guest starts the second with INIT/SIPI and powers both
+	# off (in Bochs, the 2-CPU host's boot: it is the one there).
+	if [ -n "$guest_boot_slow" ] && [ -z "$bochs_smp" ]; then
+		ktap_skip smp_guest_brings_up_two_vcpus "the 2-CPU Bochs host runs this boot"
+	else
+		boot smp "" -c 2
+		[ "$(cat $T/smp.rc)" -eq 0 ] && [ "$(marker smp cpus)" = 2 ] &&
+			grep -q '^HVX-GUEST: done' $T/smp.out
+		ktap_result smp_guest_brings_up_two_vcpus $?
+		[ "$(cat $T/smp.rc)" -eq 0 ] || show_tail smp 200
+	fi
 
 	if [ -n "$neutral_skip" ]; then
 		ktap_skip panic_is_status_12 "$neutral_skip"

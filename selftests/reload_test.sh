@@ -49,6 +49,16 @@ cycle() {
 	/tests/hvx_hold $VMS_PER_CYCLE </dev/null >/dev/null || return 1
 }
 
+# In the 2-CPU Bochs host a cycle takes over a second of emulated time for
+# each CPU (half of that host's run): the 1-CPU Bochs host runs it on
+# VMX, both SVM hosts on one and two CPUs.
+if [ "$(awk '/^cpu MHz/ { print int($4); exit }' /proc/cpuinfo)" -lt 1000 ] 2>/dev/null &&
+   [ "$(nproc)" -gt 1 ]; then
+	echo "TAP version 13"
+	echo "1..0 # SKIP the 1-CPU Bochs host and both SVM hosts run it"
+	exit 4
+fi
+
 ktap_plan 4
 
 # Warm up the allocator paths once before measuring.
