@@ -8,11 +8,13 @@
 # the VMCB's EVENTINJ twice when it emulates more than one CPU (see
 # 0001-svm-evtinj-intr-deliver-once.patch); guests under hvx (or KVM) in a
 # 2-CPU SVM test host then break.  The cache lives in $HVX_CACHE (default
-# ~/.cache/hvx) and is keyed on the patches and this script.
+# ~/.cache/hvx) and is keyed on the patches and BUILD_REV (raise it when
+# the build below changes what comes out).
+BUILD_REV=1
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${HVX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hvx}
-key=$(cat "$here"/*.patch "$here/build.sh" | sha256sum | cut -c1-12)
+key=$( (cat "$here"/*.patch; echo "$BUILD_REV") | sha256sum | cut -c1-12)
 dir=$cache/qemu-$key
 bin=$dir/bin/qemu-system-x86_64
 
@@ -37,19 +39,16 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/hvx-qemu.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 echo "build.sh: building QEMU for the SVM test hosts in $work (about 15 minutes on two cores)"
-# The whole source package (Debian's patches applied) when the archive has
-# it; some mirrors lag behind their Sources index and serve only the
-# upstream tarball, which is then used as it is.
-if apt-get source -q qemu/bookworm-backports >fetch.log 2>&1; then
-	src=$(find . -maxdepth 1 -type d -name 'qemu-*' | head -n 1)
-else
-	orig=$(ls qemu_*.orig.tar.* 2>/dev/null | head -n 1)
-	[ -n "$orig" ] || { cat fetch.log >&2; echo "build.sh: cannot fetch QEMU's source" >&2; exit 1; }
-	echo "build.sh: Debian's packaging was not served (see below); building the upstream source $orig"
-	tail -n 3 fetch.log
-	tar xf "$orig"
-	src=$(find . -maxdepth 1 -type d -name 'qemu-*' | head -n 1)
-fi
+# The source package's upstream tarball (Debian's repack of QEMU 10.0),
+# without Debian's own patch series: the same source on every machine,
+# whether or not a mirror serves the rest of the package (some lag behind
+# their Sources index and answer 404 for the .dsc).
+apt-get source -q --download-only qemu/bookworm-backports >fetch.log 2>&1 || :
+orig=$(ls qemu_*.orig.tar.* 2>/dev/null | head -n 1)
+[ -n "$orig" ] || { cat fetch.log >&2; echo "build.sh: cannot fetch QEMU's source" >&2; exit 1; }
+echo "build.sh: building $orig"
+tar xf "$orig"
+src=$(find . -maxdepth 1 -type d -name 'qemu-*' | head -n 1)
 cd "$src"
 for p in "$here"/*.patch; do
 	patch -p1 --forward <"$p"
