@@ -83,8 +83,8 @@ cat "$logs/lint.out"
 order+=(lint)
 step vmx "$here/run-bochs.sh" vmx "$k61" "$(initrd "$k61")" "$logs"
 step vmx-smp2 "$here/run-bochs.sh" vmx-smp2 "$k612" "$(initrd "$k612")" "$logs" -cpus 2
-step svm-smp2 "$here/run-qemu.sh" svm-smp2 "$k612" "$(initrd "$k612")" "$logs" -smp 2
 step svm-smp1 "$here/run-qemu.sh" svm-smp1 "$k61" "$(initrd "$k61")" "$logs" -smp 1
+step svm-smp2 "$here/run-qemu.sh" svm-smp2 "$k612" "$(initrd "$k612")" "$logs" -smp 2
 for k in "$k61" "$k612"; do
 	v=${k%%-*}
 	v=${v%.*}	# 6.1.0 -> 6.1, 6.12.117+deb12 -> 6.12

@@ -38,7 +38,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/hvx-qemu.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-echo "build.sh: building QEMU for the SVM test hosts in $work (about 15 minutes on two cores)"
+echo "build.sh: building QEMU for the SVM test hosts in $work (5 to 10 minutes on two cores)"
 # The source package's upstream tarball (Debian's repack of QEMU 10.0),
 # without Debian's own patch series: the same source on every machine,
 # whether or not a mirror serves the rest of the package (some lag behind
