@@ -72,7 +72,7 @@ int main(void)
 	struct sender s;
 	pthread_t t;
 	uint64_t *counts, taken = 0, injected;
-	char line[NR_VECTORS * 12 + 1];
+	char line[NR_VECTORS * 21 + 1];	/* " %llu" is at most 21 characters */
 	int i, n = 0, ret;
 	bool ok;
 
