@@ -230,6 +230,11 @@ struct hvx_vcpu {
  * @get_msr, @set_msr: MSRs the backend keeps in its own state;
  *		-ENOENT for one it does not keep.
  * @inject_exception: queue a hardware exception for the next entry.
+ * @fpu:	the vCPU's FXSAVE image, which the next entry loads.
+ * @get_events, @set_events: the interrupt shadow, NMI blocking and the
+ *		event the next entry injects (HVX_GET/SET_VCPU_EVENTS); the
+ *		core has checked what is common to both vendors, @set_events
+ *		refuses (-EINVAL) what its vendor cannot take.
  * @tdp_leaf, @tdp_table: second-level entry bits for a page of guest RAM
  *		(writable or not, executable) and for a lower-level table.
  * @irq_window_open: can an external interrupt be injected at this entry
@@ -257,6 +262,9 @@ struct hvx_vendor_ops {
 	int (*set_msr)(struct hvx_vcpu *vcpu, u32 index, u64 data);
 	void (*inject_exception)(struct hvx_vcpu *vcpu, u8 vector,
 				 bool has_error, u32 error);
+	u8 *(*fpu)(struct hvx_vcpu *vcpu);
+	void (*get_events)(struct hvx_vcpu *vcpu, struct hvx_vcpu_events *ev);
+	int (*set_events)(struct hvx_vcpu *vcpu, const struct hvx_vcpu_events *ev);
 	u64 (*tdp_leaf)(phys_addr_t pa, bool writable);
 	u64 (*tdp_table)(phys_addr_t pa);
 	bool (*irq_window_open)(struct hvx_vcpu *vcpu);
@@ -339,6 +347,8 @@ bool hvx_lapic_pending(struct hvx_vcpu *vcpu);
 int hvx_lapic_mp_events(struct hvx_vcpu *vcpu);
 void hvx_lapic_deliver(struct hvx_vcpu *vcpu);
 void hvx_vcpu_kick(struct hvx_vcpu *vcpu);
+void hvx_lapic_get(struct hvx_vcpu *vcpu, struct hvx_lapic_state *st);
+int hvx_lapic_set(struct hvx_vcpu *vcpu, const struct hvx_lapic_state *st);
 
 /* eventfd.c: ioeventfd and irqfd */
 void hvx_eventfd_vm_init(struct hvx_vm *vm);

@@ -134,11 +134,16 @@ void hvx_lapic_deliver(struct hvx_vcpu *vcpu)
 
 /* ---- timer ---------------------------------------------------------------- */
 
-static u32 lapic_timer_divisor(struct hvx_lapic *apic)
+static u32 lapic_dcr_divisor(u32 dcr)
 {
-	u32 v = ((apic->timer_dcr & 8) >> 1) | (apic->timer_dcr & 3);
+	u32 v = ((dcr & 8) >> 1) | (dcr & 3);
 
 	return 1u << ((v + 1) & 7);	/* 0b111 divides by 1 */
+}
+
+static u32 lapic_timer_divisor(struct hvx_lapic *apic)
+{
+	return lapic_dcr_divisor(apic->timer_dcr);
 }
 
 static enum hrtimer_restart lapic_timer_fn(struct hrtimer *timer)
@@ -485,6 +490,86 @@ void hvx_lapic_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool write, u64 *val,
 		return;
 	}
 	*val = ok ? lapic_read(vcpu->lapic, reg) : 0;
+}
+
+/* ---- state for save and restore -------------------------------------------- */
+
+/* The register page as the guest reads it, and where the timer stands. */
+void hvx_lapic_get(struct hvx_vcpu *vcpu, struct hvx_lapic_state *st)
+{
+	struct hvx_lapic *apic = vcpu->lapic;
+	s64 left;
+	u32 reg;
+
+	if (apic->timer_period_ns && hrtimer_active(&apic->timer)) {
+		left = ktime_to_ns(ktime_sub(apic->timer_expires, ktime_get()));
+		st->flags |= HVX_LAPIC_TIMER_RUNNING;
+		st->timer_ns_left = max_t(s64, left, 0);
+	}
+	for (reg = 0; reg < sizeof(st->regs); reg += 16)
+		st->regs[reg / 4] = lapic_read(apic, reg);
+}
+
+/* A register of the saved page (the layout is the page's: word = offset / 4). */
+static u32 lapic_saved(const struct hvx_lapic_state *st, u32 reg)
+{
+	return st->regs[reg / 4];
+}
+
+int hvx_lapic_set(struct hvx_vcpu *vcpu, const struct hvx_lapic_state *st)
+{
+	struct hvx_lapic *apic = vcpu->lapic;
+	u32 svr = lapic_saved(st, APIC_SPIV) & 0x11ff;
+	u32 lvtt = lapic_saved(st, APIC_LVTT) & 0x700ff;
+	u32 initial = lapic_saved(st, APIC_TMICT), dcr = lapic_saved(st, APIC_TDCR) & 0xb;
+	u64 period = 0;
+	int i;
+
+	if (st->flags & ~HVX_LAPIC_TIMER_RUNNING || st->reserved32 ||
+	    memchr_inv(st->reserved, 0, sizeof(st->reserved)))
+		return -EINVAL;
+	if (!(svr & APIC_SPIV_APIC_ENABLED))
+		lvtt |= APIC_LVT_MASKED;
+	/* A running timer must be one this APIC could have started. */
+	if (st->flags & HVX_LAPIC_TIMER_RUNNING) {
+		period = (u64)initial * lapic_dcr_divisor(dcr);
+		if ((lvtt & APIC_LVT_TIMER_MODE) == APIC_LVT_TIMER_PERIODIC)
+			period = max_t(u64, period, APIC_MIN_PERIOD_NS);
+		if (!initial || (lvtt & APIC_LVT_TIMER_MODE) > APIC_LVT_TIMER_PERIODIC ||
+		    st->timer_ns_left > period)
+			return -EINVAL;
+	}
+
+	hrtimer_cancel(&apic->timer);
+	apic->timer_period_ns = 0;
+	apic->tpr = lapic_saved(st, APIC_TASKPRI) & 0xff;
+	apic->ldr = lapic_saved(st, APIC_LDR) & 0xff000000;
+	apic->dfr = lapic_saved(st, APIC_DFR) | 0x0fffffff;
+	WRITE_ONCE(apic->svr, svr);
+	apic->icr_hi = lapic_saved(st, APIC_ICR2) & 0xff000000;
+	for (i = 0; i < APIC_LVT_COUNT; i++) {
+		u32 v = i ? lapic_saved(st, APIC_LVTT + 16 * i) & 0x1a7ff : lvtt;
+
+		if (!(svr & APIC_SPIV_APIC_ENABLED))
+			v |= APIC_LVT_MASKED;
+		WRITE_ONCE(apic->lvt[i], v);
+	}
+	for (i = 0; i < 8; i++) {
+		((u32 *)apic->isr)[i] = lapic_saved(st, APIC_ISR + 16 * i);
+		WRITE_ONCE(((u32 *)apic->irr)[i], lapic_saved(st, APIC_IRR + 16 * i));
+	}
+	/* Vectors 0-15 are illegal: never pending or in service. */
+	((u32 *)apic->isr)[0] &= ~0xffffu;
+	((u32 *)apic->irr)[0] &= ~0xffffu;
+	apic->timer_initial = initial;
+	apic->timer_dcr = dcr;
+	if (st->flags & HVX_LAPIC_TIMER_RUNNING) {
+		apic->timer_period_ns = period;
+		apic->timer_expires = ktime_add_ns(ktime_get(), st->timer_ns_left);
+		hrtimer_start(&apic->timer, apic->timer_expires, HRTIMER_MODE_ABS_HARD);
+	}
+	hvx_vcpu_kick(vcpu);
+	return 0;
 }
 
 /* ---- life cycle ------------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/fpu/api.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
@@ -586,6 +587,156 @@ static long hvx_msrs_ioctl(struct hvx_vcpu *vcpu, struct hvx_msrs __user *argp,
 	return i;
 }
 
+/* ---- state for save and restore ----------------------------------------- */
+
+/*
+ * The MXCSR bits this CPU implements (FXSAVE's MXCSR_MASK, 0 meaning the
+ * architectural default): FXRSTOR of any other bit faults in the kernel.
+ */
+static u32 hvx_mxcsr_mask(void)
+{
+	static u32 mask;
+	u8 buf[512 + 16];
+	u8 *img = PTR_ALIGN(&buf[0], 16);
+
+	if (!READ_ONCE(mask)) {
+		kernel_fpu_begin();
+		asm volatile("fxsave64 %0" : "=m"(*img));
+		kernel_fpu_end();
+		WRITE_ONCE(mask, *(u32 *)(img + 28) ?: 0xffbf);
+	}
+	return mask;
+}
+
+static long hvx_fpu_ioctl(struct hvx_vcpu *vcpu, struct hvx_fpu __user *argp, bool set)
+{
+	struct hvx_fpu *fpu;
+	long ret = 0;
+
+	fpu = kzalloc(sizeof(*fpu), GFP_KERNEL);
+	if (!fpu)
+		return -ENOMEM;
+	if (!set) {
+		memcpy(fpu->fxsave, hvx_ops->fpu(vcpu), sizeof(fpu->fxsave));
+		if (copy_to_user(argp, fpu, sizeof(*fpu)))
+			ret = -EFAULT;
+	} else if (copy_from_user(fpu, argp, sizeof(*fpu))) {
+		ret = -EFAULT;
+	} else if (memchr_inv(fpu->reserved, 0, sizeof(fpu->reserved)) ||
+		   (*(u32 *)(fpu->fxsave + 24) & ~hvx_mxcsr_mask())) {
+		ret = -EINVAL;
+	} else {
+		memcpy(hvx_ops->fpu(vcpu), fpu->fxsave, sizeof(fpu->fxsave));
+	}
+	kfree(fpu);
+	return ret;
+}
+
+static long hvx_lapic_ioctl(struct hvx_vcpu *vcpu, struct hvx_lapic_state __user *argp,
+			    bool set)
+{
+	struct hvx_lapic_state *st;
+	long ret = 0;
+
+	if (!vcpu->lapic)
+		return -ENXIO;
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	if (!set) {
+		hvx_lapic_get(vcpu, st);
+		if (copy_to_user(argp, st, sizeof(*st)))
+			ret = -EFAULT;
+	} else if (copy_from_user(st, argp, sizeof(*st))) {
+		ret = -EFAULT;
+	} else {
+		ret = hvx_lapic_set(vcpu, st);
+	}
+	kfree(st);
+	return ret;
+}
+
+static void hvx_get_events(struct hvx_vcpu *vcpu, struct hvx_vcpu_events *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	hvx_ops->get_events(vcpu, ev);
+	ev->mp_state = vcpu->wait_sipi ? HVX_MP_WAIT_SIPI : HVX_MP_RUNNABLE;
+	if (test_bit(HVX_MP_INIT, &vcpu->mp_events))
+		ev->mp_pending |= HVX_MP_PENDING_INIT;
+	if (test_bit(HVX_MP_SIPI, &vcpu->mp_events)) {
+		ev->mp_pending |= HVX_MP_PENDING_SIPI;
+		ev->sipi_vector = READ_ONCE(vcpu->sipi_vector);
+	}
+}
+
+/* What no vendor could take; the backend then checks its own limits. */
+static int hvx_check_events(struct hvx_vcpu *vcpu, const struct hvx_vcpu_events *ev)
+{
+	u32 info = ev->inject_info, type = HVX_EVENT_TYPE(info), vector = info & 0xff;
+
+	if (ev->flags || memchr_inv(ev->padding, 0, sizeof(ev->padding)) ||
+	    ev->reserved32 || memchr_inv(ev->reserved, 0, sizeof(ev->reserved)))
+		return -EINVAL;
+	if (ev->shadow & ~(HVX_SHADOW_STI | HVX_SHADOW_MOV_SS) ||
+	    ev->shadow == (HVX_SHADOW_STI | HVX_SHADOW_MOV_SS) || ev->nmi_masked > 1)
+		return -EINVAL;
+	if (ev->mp_state > HVX_MP_WAIT_SIPI ||
+	    (ev->mp_state == HVX_MP_WAIT_SIPI && !vcpu->lapic) ||
+	    ev->mp_pending & ~(HVX_MP_PENDING_INIT | HVX_MP_PENDING_SIPI) ||
+	    (ev->mp_pending && !vcpu->lapic) ||
+	    (ev->sipi_vector && !(ev->mp_pending & HVX_MP_PENDING_SIPI)))
+		return -EINVAL;
+	if (!(info & HVX_EVENT_VALID))
+		return info || ev->inject_error || ev->inject_insn_len ? -EINVAL : 0;
+	if (info & ~(HVX_EVENT_VALID | HVX_EVENT_HAS_ERROR | 0x7ff))
+		return -EINVAL;
+	switch (type) {
+	case HVX_EVENT_EXT_INTR:
+	case HVX_EVENT_SOFT_INTR:
+		break;
+	case HVX_EVENT_NMI:
+		if (vector != 2)
+			return -EINVAL;
+		break;
+	case HVX_EVENT_EXCEPTION:
+	case HVX_EVENT_PRIV_SOFT_EXC:
+	case HVX_EVENT_SOFT_EXC:
+		if (vector >= 32)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if ((info & HVX_EVENT_HAS_ERROR) && type != HVX_EVENT_EXCEPTION)
+		return -EINVAL;
+	if (!(info & HVX_EVENT_HAS_ERROR) && ev->inject_error)
+		return -EINVAL;
+	if (ev->inject_insn_len > 15 || (ev->inject_insn_len && type < HVX_EVENT_SOFT_INTR))
+		return -EINVAL;
+	return 0;
+}
+
+static long hvx_set_events_ioctl(struct hvx_vcpu *vcpu,
+				 const struct hvx_vcpu_events __user *argp)
+{
+	struct hvx_vcpu_events ev;
+	int ret;
+
+	if (copy_from_user(&ev, argp, sizeof(ev)))
+		return -EFAULT;
+	ret = hvx_check_events(vcpu, &ev);
+	if (!ret)
+		ret = hvx_ops->set_events(vcpu, &ev);
+	if (ret)
+		return ret;
+	vcpu->wait_sipi = ev.mp_state == HVX_MP_WAIT_SIPI;
+	WRITE_ONCE(vcpu->sipi_vector, ev.sipi_vector);
+	smp_mb__before_atomic();
+	assign_bit(HVX_MP_INIT, &vcpu->mp_events, ev.mp_pending & HVX_MP_PENDING_INIT);
+	assign_bit(HVX_MP_SIPI, &vcpu->mp_events, ev.mp_pending & HVX_MP_PENDING_SIPI);
+	return 0;
+}
+
 static long hvx_vcpu_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -631,6 +782,24 @@ static long hvx_vcpu_ioctl(struct file *file, unsigned int cmd,
 		break;
 	case HVX_SET_MSRS:
 		ret = hvx_msrs_ioctl(vcpu, argp, true);
+		break;
+	case HVX_GET_FPU:
+	case HVX_SET_FPU:
+		ret = hvx_fpu_ioctl(vcpu, argp, cmd == HVX_SET_FPU);
+		break;
+	case HVX_GET_LAPIC:
+	case HVX_SET_LAPIC:
+		ret = hvx_lapic_ioctl(vcpu, argp, cmd == HVX_SET_LAPIC);
+		break;
+	case HVX_GET_VCPU_EVENTS: {
+		struct hvx_vcpu_events ev;
+
+		hvx_get_events(vcpu, &ev);
+		ret = copy_to_user(argp, &ev, sizeof(ev)) ? -EFAULT : 0;
+		break;
+	}
+	case HVX_SET_VCPU_EVENTS:
+		ret = hvx_set_events_ioctl(vcpu, argp);
 		break;
 	default:
 		ret = -ENOTTY;

@@ -556,6 +556,46 @@ static void svm_inject_exception(struct hvx_vcpu *vcpu, u8 vector,
 	c->event_inj_err = error;
 }
 
+/* ---- state for save and restore ------------------------------------------- */
+
+static u8 *svm_fpu(struct hvx_vcpu *vcpu)
+{
+	return to_svm(vcpu)->fpu;
+}
+
+/* EVENTINJ has the uapi's layout (APM vol. 2, 15.20). */
+static void svm_get_events(struct hvx_vcpu *vcpu, struct hvx_vcpu_events *ev)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+
+	ev->shadow = c->int_state & SVM_INTERRUPT_SHADOW_MASK ? HVX_SHADOW_STI : 0;
+	if (c->event_inj & SVM_EVTINJ_VALID) {
+		ev->inject_info = c->event_inj & (SVM_EVTINJ_VALID | SVM_EVTINJ_VALID_ERR |
+						  SVM_EVTINJ_TYPE_MASK | SVM_EVTINJ_VEC_MASK);
+		if (c->event_inj & SVM_EVTINJ_VALID_ERR)
+			ev->inject_error = c->event_inj_err;
+	}
+}
+
+static int svm_set_events(struct hvx_vcpu *vcpu, const struct hvx_vcpu_events *ev)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+	u32 type = HVX_EVENT_TYPE(ev->inject_info);
+
+	/*
+	 * hvx delivers no NMI to SVM guests, and never injects software events
+	 * there (the instruction that raised one runs again instead).
+	 */
+	if (ev->nmi_masked || ev->inject_insn_len ||
+	    ((ev->inject_info & HVX_EVENT_VALID) && type >= HVX_EVENT_SOFT_INTR))
+		return -EINVAL;
+	c->int_state = (c->int_state & ~SVM_INTERRUPT_SHADOW_MASK) |
+		       (ev->shadow ? SVM_INTERRUPT_SHADOW_MASK : 0);
+	c->event_inj = ev->inject_info;
+	c->event_inj_err = ev->inject_error;
+	return 0;
+}
+
 /* ---- registers ---------------------------------------------------------- */
 
 static void svm_seg_get(const struct vmcb_seg *v, struct hvx_segment *s)
@@ -733,6 +773,9 @@ const struct hvx_vendor_ops hvx_svm_ops = {
 	.get_msr	= svm_get_msr,
 	.set_msr	= svm_set_msr,
 	.inject_exception = svm_inject_exception,
+	.fpu		= svm_fpu,
+	.get_events	= svm_get_events,
+	.set_events	= svm_set_events,
 	.tdp_leaf	= svm_tdp_leaf,
 	.tdp_table	= svm_tdp_table,
 	.irq_window_open = svm_irq_window_open,

@@ -866,6 +866,60 @@ static void vmx_inject_exception(struct hvx_vcpu *vcpu, u8 vector,
 	preempt_enable();
 }
 
+/* ---- state for save and restore ------------------------------------------- */
+
+static u8 *vmx_fpu(struct hvx_vcpu *vcpu)
+{
+	return to_vmx(vcpu)->fpu;
+}
+
+/* The shadow and NMI bits have the same places in the uapi and the VMCS. */
+static void vmx_get_events(struct hvx_vcpu *vcpu, struct hvx_vcpu_events *ev)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 intr, info;
+
+	preempt_disable();
+	vmx_vmcs_load(vmx);
+	intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	ev->shadow = intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+	ev->nmi_masked = !!(intr & GUEST_INTR_STATE_NMI);
+	info = vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
+	if (info & INTR_INFO_VALID_MASK) {
+		ev->inject_info = info & (INTR_INFO_VALID_MASK | INTR_INFO_DELIVER_CODE_MASK |
+					  INTR_INFO_INTR_TYPE_MASK | INTR_INFO_VECTOR_MASK);
+		if (info & INTR_INFO_DELIVER_CODE_MASK)
+			ev->inject_error = vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE);
+		if (HVX_EVENT_TYPE(info) >= HVX_EVENT_SOFT_INTR)
+			ev->inject_insn_len = vmcs_read(VM_ENTRY_INSTRUCTION_LEN);
+	}
+	vmx_vmcs_put(vmx);
+	preempt_enable();
+}
+
+static int vmx_set_events(struct hvx_vcpu *vcpu, const struct hvx_vcpu_events *ev)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 intr;
+
+	/* Software events need their instruction's length on entry (SDM 26.6.1.1). */
+	if ((ev->inject_info & HVX_EVENT_VALID) &&
+	    HVX_EVENT_TYPE(ev->inject_info) >= HVX_EVENT_SOFT_INTR && !ev->inject_insn_len)
+		return -EINVAL;
+	preempt_disable();
+	vmx_vmcs_load(vmx);
+	intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
+	       ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS | GUEST_INTR_STATE_NMI);
+	intr |= ev->shadow | (ev->nmi_masked ? GUEST_INTR_STATE_NMI : 0);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, ev->inject_info);
+	vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, ev->inject_error);
+	vmcs_write(VM_ENTRY_INSTRUCTION_LEN, ev->inject_insn_len);
+	vmx_vmcs_put(vmx);
+	preempt_enable();
+	return 0;
+}
+
 /* ---- registers --------------------------------------------------------------- */
 
 static void vmx_get_sregs(struct hvx_vcpu *vcpu, struct hvx_sregs *sr)
@@ -1038,6 +1092,9 @@ const struct hvx_vendor_ops hvx_vmx_ops = {
 	.get_msr	= vmx_get_msr,
 	.set_msr	= vmx_set_msr,
 	.inject_exception = vmx_inject_exception,
+	.fpu		= vmx_fpu,
+	.get_events	= vmx_get_events,
+	.set_events	= vmx_set_events,
 	.tdp_leaf	= vmx_tdp_leaf,
 	.tdp_table	= vmx_tdp_table,
 	.irq_window_open = vmx_irq_window_open,

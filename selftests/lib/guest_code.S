@@ -191,6 +191,35 @@ PAYLOAD(counter64)
 	jmp 1b
 END(counter64)
 
+/*
+ * state64: RCX rounds of a mix of integer, SSE and memory work with no
+ * exits, for save/restore in the middle: R8 counts rounds, RAX/RBX mix,
+ * XMM0 sums XMM1 (1 per lane), 0x20000 holds the count, 0x20008 the mix.
+ * Ends with RDX = XMM0's low lane and a DONE ucall.
+ */
+PAYLOAD(state64)
+	pxor %xmm0, %xmm0
+	mov $1, %eax
+	movq %rax, %xmm1
+	punpcklqdq %xmm1, %xmm1
+	xor %eax, %eax
+	xor %ebx, %ebx
+	xor %r8d, %r8d
+1:	paddq %xmm1, %xmm0
+	add %rcx, %rax
+	rol $3, %rax
+	xor %rax, %rbx
+	inc %r8
+	mov %r8, 0x20000
+	mov %rbx, 0x20008
+	dec %rcx
+	jnz 1b
+	movq %xmm0, %rdx
+	mov %rbx, %rsi
+	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+END(state64)
+
 /* Writes one byte to each of RCX pages from RBX: first touches. */
 PAYLOAD(touch64)
 1:	movb $1, (%rbx)

@@ -601,4 +601,131 @@ struct hvx_run {
 #define HVX_GET_MSRS		_IOWR(HVXIO, 0x26, struct hvx_msrs)
 #define HVX_SET_MSRS		_IOW(HVXIO, 0x27, struct hvx_msrs)
 
+/*
+ * ---------------------------------------------------------------------
+ * vCPU state for saving and restoring a VM (additions to API version 1:
+ * an older hvx.ko answers them ENOTTY)
+ * ---------------------------------------------------------------------
+ *
+ * A vCPU's complete state is: HVX_GET_REGS, HVX_GET_SREGS, HVX_GET_MSRS
+ * of the MSRs hvx keeps (README: among them MSR_IA32_TSC, 0x10, whose value
+ * is the host TSC plus the vCPU's offset: setting it sets the offset),
+ * HVX_GET_FPU, HVX_GET_LAPIC (with HVX_ENABLE_LAPIC) and
+ * HVX_GET_VCPU_EVENTS.  Read them only while no thread is in HVX_RUN on
+ * the vCPU, after an HVX_RUN that returned EINTR (immediate_exit or a
+ * signal): every exit to userspace is then complete, and nothing the
+ * vCPU holds lives outside these structures.  Restoring writes them
+ * into a new vCPU of a VM with the same memory layout, in the order
+ * SREGS, MSRS, REGS, FPU, LAPIC, VCPU_EVENTS.
+ */
+
+/**
+ * struct hvx_fpu - HVX_GET_FPU / HVX_SET_FPU: the x87 and SSE state
+ * @fxsave:	the 512-byte FXSAVE image (Intel SDM vol. 1, 10.5.1): FCW,
+ *		FSW, FTW (abridged), FOP, FIP, FDP, MXCSR, ST0-7, XMM0-15.
+ *		SET refuses (EINVAL) an MXCSR with bits the host CPU's
+ *		MXCSR_MASK does not allow: FXRSTOR would fault on it.
+ * @reserved:	0.
+ */
+struct hvx_fpu {
+	__u8 fxsave[512];
+	__u64 reserved[8];
+};
+
+/* hvx_lapic_state.flags */
+#define HVX_LAPIC_TIMER_RUNNING	(1u << 0)	/* timer_ns_left is valid */
+
+/**
+ * struct hvx_lapic_state - HVX_GET_LAPIC / HVX_SET_LAPIC: the local APIC
+ * @regs:	the first 1 KiB of the xAPIC register page as the guest reads
+ *		it: 32-bit registers at 16-byte steps (offset 0x20 ID, 0x80
+ *		TPR, 0xd0 LDR, 0xe0 DFR, 0xf0 SVR, 0x100-0x170 ISR, 0x200-0x270
+ *		IRR, 0x310 ICR high, 0x320-0x370 LVT, 0x380 initial count,
+ *		0x3e0 divide configuration).  SET takes TPR, LDR, DFR, SVR,
+ *		ISR, IRR, ICR high, the LVTs, the initial count and the divide
+ *		configuration, each masked to its writable bits as a guest
+ *		write would be; read-only registers (ID, version, PPR,
+ *		current count) are ignored.
+ * @flags:	HVX_LAPIC_TIMER_RUNNING: the timer is counting; SET restarts
+ *		it to fire after @timer_ns_left (then, if periodic, every
+ *		period of the initial count).  Other bits EINVAL.
+ * @timer_ns_left: nanoseconds until the timer fires next.
+ * @reserved:	0.
+ * ENXIO without HVX_ENABLE_LAPIC.
+ */
+struct hvx_lapic_state {
+	__u32 regs[256];
+	__u32 flags;
+	__u32 reserved32;
+	__u64 timer_ns_left;
+	__u64 reserved[6];
+};
+
+/* hvx_vcpu_events.shadow: the one-instruction interrupt shadow */
+#define HVX_SHADOW_STI		(1u << 0)	/* after STI */
+#define HVX_SHADOW_MOV_SS	(1u << 1)	/* after MOV SS or POP SS */
+
+/* hvx_vcpu_events.mp_state */
+#define HVX_MP_RUNNABLE		0	/* runs when HVX_RUN is called */
+#define HVX_MP_WAIT_SIPI	1	/* parked after INIT (or never started) */
+
+/* hvx_vcpu_events.mp_pending: INIT/SIPI IPIs received, not yet acted on */
+#define HVX_MP_PENDING_INIT	(1u << 0)
+#define HVX_MP_PENDING_SIPI	(1u << 1)	/* with sipi_vector */
+
+/*
+ * hvx_vcpu_events.inject_info: an event the next entry delivers (one that
+ * an exit interrupted, or an exception hvx queued), in the layout both
+ * vendors use: vector in bits 7:0, type in bits 10:8, bit 11 an error
+ * code in @inject_error is pushed, bit 31 valid.
+ */
+#define HVX_EVENT_VALID		(1u << 31)
+#define HVX_EVENT_HAS_ERROR	(1u << 11)
+#define HVX_EVENT_TYPE(info)	(((info) >> 8) & 7)
+#define HVX_EVENT_EXT_INTR	0
+#define HVX_EVENT_NMI		2
+#define HVX_EVENT_EXCEPTION	3
+#define HVX_EVENT_SOFT_INTR	4	/* INT n (VMX only) */
+#define HVX_EVENT_PRIV_SOFT_EXC	5	/* INT1 (VMX only) */
+#define HVX_EVENT_SOFT_EXC	6	/* INT3, INTO (VMX only) */
+
+/**
+ * struct hvx_vcpu_events - HVX_GET_VCPU_EVENTS / HVX_SET_VCPU_EVENTS
+ * @flags:	0.
+ * @shadow:	HVX_SHADOW_* (not both; SVM reports either as STI).
+ * @nmi_masked:	NMIs blocked (VMX; always 0 on SVM, where hvx delivers no
+ *		NMIs to the guest).
+ * @mp_state:	HVX_MP_* (WAIT_SIPI only with the in-kernel local APIC).
+ * @mp_pending:	HVX_MP_PENDING_* bits.
+ * @sipi_vector: the vector of a pending SIPI.
+ * @inject_info, @inject_error: see HVX_EVENT_*; 0 when none.  SET checks
+ *		the type (4-6 only on VMX), the vector (2 for an NMI,
+ *		below 32 for an exception) and that only exceptions carry
+ *		error codes.
+ * @inject_insn_len: software events (types 4-6): the length of the
+ *		instruction that raised it, 1-15; else 0.
+ * @reserved:	0.
+ */
+struct hvx_vcpu_events {
+	__u32 flags;
+	__u8 shadow;
+	__u8 nmi_masked;
+	__u8 mp_state;
+	__u8 mp_pending;
+	__u8 sipi_vector;
+	__u8 padding[3];
+	__u32 inject_info;
+	__u32 inject_error;
+	__u32 inject_insn_len;
+	__u32 reserved32;
+	__u64 reserved[6];
+};
+
+#define HVX_GET_FPU		_IOR(HVXIO, 0x28, struct hvx_fpu)
+#define HVX_SET_FPU		_IOW(HVXIO, 0x29, struct hvx_fpu)
+#define HVX_GET_LAPIC		_IOR(HVXIO, 0x2a, struct hvx_lapic_state)
+#define HVX_SET_LAPIC		_IOW(HVXIO, 0x2b, struct hvx_lapic_state)
+#define HVX_GET_VCPU_EVENTS	_IOR(HVXIO, 0x2c, struct hvx_vcpu_events)
+#define HVX_SET_VCPU_EVENTS	_IOW(HVXIO, 0x2d, struct hvx_vcpu_events)
+
 #endif /* _UAPI_LINUX_HVX_H */
