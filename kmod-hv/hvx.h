@@ -87,6 +87,8 @@ struct hvx_region {
 	u64 size;
 	struct xarray pages;	/* page index in region -> struct page */
 	struct xarray sums;	/* page index -> xxhash of the last merge pass */
+	unsigned long *dirty;	/* guest-written pages while logging, else NULL;
+				 * set and swapped under the VM's mmu_lock */
 };
 
 /* A set of shared frames and merge candidates (merge.c). */
@@ -294,6 +296,9 @@ int hvx_anon_fd(const char *name, const struct file_operations *fops,
 int hvx_set_memory_region(struct hvx_vm *vm,
 			  const struct hvx_memory_region __user *argp);
 struct hvx_region *hvx_find_region(struct hvx_vm *vm, u64 gpa);
+int hvx_get_page_bitmap(struct hvx_vm *vm, const struct hvx_page_bitmap __user *argp);
+int hvx_set_dirty_log(struct hvx_vm *vm, const struct hvx_dirty_log __user *argp);
+void hvx_mark_dirty(struct hvx_region *region, u64 gpa);
 struct page *hvx_region_page(struct hvx_vm *vm, struct hvx_region *region,
 			     u64 gpa, bool write, bool by_guest,
 			     struct hvx_stable **dropped);
@@ -309,6 +314,7 @@ int tdp_init(struct hvx_vm *vm);
 void tdp_destroy(struct hvx_vm *vm);
 int tdp_map(struct hvx_vm *vm, u64 gpa, struct page *page, bool writable);
 bool tdp_unmap(struct hvx_vm *vm, u64 gpa);
+bool tdp_write_protect(struct hvx_vm *vm, u64 gpa);
 void hvx_flush_guest_tlbs(struct hvx_vm *vm);
 bool hvx_guest_mode_enter(struct hvx_vcpu *vcpu, int cpu);
 void hvx_guest_mode_exit(struct hvx_vcpu *vcpu, int cpu);

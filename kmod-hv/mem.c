@@ -76,6 +76,145 @@ struct hvx_region *hvx_find_region(struct hvx_vm *vm, u64 gpa)
 	return NULL;
 }
 
+/* A guest write to @gpa in @region, while its log is on; mmu_lock held. */
+void hvx_mark_dirty(struct hvx_region *region, u64 gpa)
+{
+	if (region->dirty)
+		set_bit((gpa - region->gpa) >> PAGE_SHIFT, region->dirty);
+}
+
+/* Bitmap words per mmu_lock hold in HVX_GET_PAGE_BITMAP. */
+#define HVX_BITMAP_CHUNK	32
+
+/* One word of the dirty log: taken and cleared, its pages write-protected again. */
+static u64 hvx_dirty_word(struct hvx_vm *vm, struct hvx_region *region, unsigned long first,
+			  unsigned int n, bool *flush)
+{
+	u64 bits = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (!test_and_clear_bit(first + i, region->dirty))
+			continue;
+		bits |= 1ull << i;
+		if (tdp_write_protect(vm, region->gpa + ((u64)(first + i) << PAGE_SHIFT)))
+			*flush = true;
+	}
+	return bits;
+}
+
+int hvx_get_page_bitmap(struct hvx_vm *vm, const struct hvx_page_bitmap __user *argp)
+{
+	struct hvx_page_bitmap b;
+	struct hvx_region *region;
+	u64 __user *out;
+	u64 words, w, npages;
+	int ret = 0;
+
+	if (copy_from_user(&b, argp, sizeof(b)))
+		return -EFAULT;
+	if ((b.kind != HVX_BITMAP_ALLOCATED && b.kind != HVX_BITMAP_DIRTY) ||
+	    memchr_inv(b.reserved, 0, sizeof(b.reserved)) || b.first_page % 64 || !b.nr_pages)
+		return -EINVAL;
+	if (b.slot >= HVX_MAX_MEM_REGIONS)
+		return -ENOENT;
+	region = smp_load_acquire(&vm->regions[b.slot]);
+	if (!region)
+		return -ENOENT;
+	npages = region->size >> PAGE_SHIFT;
+	if (b.first_page >= npages || b.nr_pages > npages - b.first_page)
+		return -EINVAL;
+	out = u64_to_user_ptr(b.bitmap);
+	words = DIV_ROUND_UP(b.nr_pages, 64);
+	/* In chunks: the user's buffer is written with mmu_lock dropped. */
+	for (w = 0; w < words && !ret; w += HVX_BITMAP_CHUNK) {
+		unsigned int nw = min_t(u64, HVX_BITMAP_CHUNK, words - w), i;
+		u64 chunk[HVX_BITMAP_CHUNK];
+		bool flush = false;
+
+		if (b.kind == HVX_BITMAP_DIRTY) {
+			mutex_lock(&vm->mmu_lock);
+			if (!region->dirty)
+				ret = -ENOENT;
+		}
+		for (i = 0; i < nw && !ret; i++) {
+			unsigned long first = b.first_page + 64 * (w + i);
+			unsigned int n = min_t(u64, 64, b.nr_pages - 64 * (w + i));
+			unsigned long index = first;
+			struct page *page;
+
+			chunk[i] = 0;
+			if (b.kind == HVX_BITMAP_DIRTY) {
+				chunk[i] = hvx_dirty_word(vm, region, first, n, &flush);
+				continue;
+			}
+			xa_for_each_range(&region->pages, index, page, first, first + n - 1)
+				chunk[i] |= 1ull << (index - first);
+		}
+		if (b.kind == HVX_BITMAP_DIRTY) {
+			/* No CPU writes through a stale writable entry once this returns. */
+			if (flush)
+				hvx_flush_guest_tlbs(vm);
+			mutex_unlock(&vm->mmu_lock);
+		}
+		if (!ret && copy_to_user(out + w, chunk, nw * sizeof(u64)))
+			ret = -EFAULT;
+		cond_resched();
+	}
+	return ret;
+}
+
+int hvx_set_dirty_log(struct hvx_vm *vm, const struct hvx_dirty_log __user *argp)
+{
+	struct hvx_dirty_log d;
+	struct hvx_region *region;
+	unsigned long *bitmap = NULL, index;
+	struct page *page;
+	bool flush = false;
+	int ret = 0;
+
+	if (copy_from_user(&d, argp, sizeof(d)))
+		return -EFAULT;
+	if (d.flags & ~HVX_DIRTY_LOG_ON || memchr_inv(d.reserved, 0, sizeof(d.reserved)))
+		return -EINVAL;
+	if (d.slot >= HVX_MAX_MEM_REGIONS)
+		return -ENOENT;
+	region = smp_load_acquire(&vm->regions[d.slot]);
+	if (!region)
+		return -ENOENT;
+	if (region->flags & HVX_MEM_READONLY)
+		return -EINVAL;
+	if (d.flags & HVX_DIRTY_LOG_ON) {
+		bitmap = kvcalloc(BITS_TO_LONGS(region->size >> PAGE_SHIFT), sizeof(long),
+				  GFP_KERNEL_ACCOUNT);
+		if (!bitmap)
+			return -ENOMEM;
+	}
+	mutex_lock(&vm->mmu_lock);
+	if (d.flags & HVX_DIRTY_LOG_ON) {
+		if (region->dirty) {
+			ret = -EEXIST;
+		} else {
+			region->dirty = bitmap;
+			bitmap = NULL;
+			xa_for_each(&region->pages, index, page)
+				if (tdp_write_protect(vm, region->gpa + ((u64)index << PAGE_SHIFT)))
+					flush = true;
+			if (flush)
+				hvx_flush_guest_tlbs(vm);
+		}
+	} else if (!region->dirty) {
+		ret = -ENOENT;
+	} else {
+		/* Pages stay read-only where they are: they fault once more, unlogged. */
+		bitmap = region->dirty;
+		region->dirty = NULL;
+	}
+	mutex_unlock(&vm->mmu_lock);
+	kvfree(bitmap);
+	return ret;
+}
+
 /*
  * Take the guest frame at @gpa away from every mapping that may write it:
  * the second-level entry (remote TLBs flushed) and the VMM's page tables.
@@ -188,6 +327,7 @@ void hvx_free_regions(struct hvx_vm *vm)
 		}
 		xa_destroy(&r->pages);
 		xa_destroy(&r->sums);
+		kvfree(r->dirty);
 		kfree(r);
 		vm->regions[i] = NULL;
 	}
@@ -214,8 +354,10 @@ static int hvx_access_guest(struct hvx_vm *vm, u64 gpa, void *buf, size_t len,
 			return PTR_ERR(page);
 		}
 		va = kmap_local_page(page);
-		if (write)
+		if (write) {
+			hvx_mark_dirty(region, gpa);	/* on the guest's behalf */
 			memcpy(va + off, buf, chunk);
+		}
 		else
 			memcpy(buf, va + off, chunk);
 		kunmap_local(va);

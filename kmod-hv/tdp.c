@@ -92,6 +92,31 @@ bool tdp_unmap(struct hvx_vm *vm, u64 gpa)
 }
 
 /*
+ * Make the entry for @gpa read-only (bit 1 is W in an EPT entry and R/W in
+ * an NPT one).  True if it was writable: the caller must then flush.
+ */
+bool tdp_write_protect(struct hvx_vm *vm, u64 gpa)
+{
+	u64 *table = page_address(vm->tdp_root);
+	u64 *leaf;
+	int level;
+
+	lockdep_assert_held(&vm->mmu_lock);
+	for (level = HVX_TDP_LEVELS; level > 1; level--) {
+		u64 entry = table[tdp_index(gpa, level)];
+
+		if (!entry)
+			return false;
+		table = __va(entry & TDP_ADDR_MASK);
+	}
+	leaf = &table[tdp_index(gpa, 1)];
+	if (!(*leaf & BIT_ULL(1)))
+		return false;
+	WRITE_ONCE(*leaf, *leaf & ~BIT_ULL(1));
+	return true;
+}
+
+/*
  * Second-level TLB shootdown.  A vCPU marks its CPU in vm->in_guest and
  * then reads tlb_gen with interrupts off right before entering; this side
  * bumps tlb_gen and then reads the mask.  Either the vCPU sees the new

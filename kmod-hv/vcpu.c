@@ -290,9 +290,16 @@ static int hvx_handle_tdp_fault(struct hvx_vcpu *vcpu)
 			mutex_lock(&vm->mmu_lock);
 			page = hvx_region_page(vm, region, gpa, write, true,
 					       &dropped);
+			/*
+			 * While the dirty log is on, a read maps the page
+			 * read-only: its first write must fault to be logged.
+			 */
 			ret = IS_ERR(page) ? PTR_ERR(page) :
 			      tdp_map(vm, gpa & PAGE_MASK, page,
-				      !readonly && !hvx_page_stable(page));
+				      !readonly && !hvx_page_stable(page) &&
+				      (write || !region->dirty));
+			if (!ret && write)
+				hvx_mark_dirty(region, gpa);
 			mutex_unlock(&vm->mmu_lock);
 			hvx_release_dropped(dropped);
 			if (ret)

@@ -72,6 +72,10 @@ static long hvx_vm_ioctl(struct file *file, unsigned int cmd,
 		return hvx_ioeventfd(vm, argp);
 	case HVX_IRQFD:
 		return hvx_irqfd(vm, argp);
+	case HVX_GET_PAGE_BITMAP:
+		return hvx_get_page_bitmap(vm, argp);
+	case HVX_SET_DIRTY_LOG:
+		return hvx_set_dirty_log(vm, argp);
 	default:
 		return -ENOTTY;
 	}

@@ -354,6 +354,129 @@ static void test_clone(bool lapic)
 	close(sys);
 }
 
+/* 0 when @ret is -1 with errno @want. */
+static int ktap_quiet_errno(int ret, int want)
+{
+	return ret == -1 && errno == want ? 0 : -1;
+}
+
+static int page_bitmap(int fd, uint32_t slot, uint32_t kind, uint64_t first, uint64_t n,
+		       uint64_t *bits)
+{
+	struct hvx_page_bitmap b = {
+		.slot = slot, .kind = kind, .first_page = first, .nr_pages = n,
+		.bitmap = (uintptr_t)bits,
+	};
+
+	return ioctl(fd, HVX_GET_PAGE_BITMAP, &b);
+}
+
+/* Which pages exist: those the VMM or the guest touched, nothing else. */
+static void test_page_bitmap(void)
+{
+	struct hvx_page_bitmap b = { 0 };
+	uint64_t bits[8], npages = GUEST_MEM_DEFAULT / 4096;
+	struct guest_vm vm;
+	volatile uint8_t c;
+
+	if (guest_vm_create(&vm, GUEST_MEM_DEFAULT)) {
+		ktap_result(false, "page_bitmap_vm");
+		return;
+	}
+	memset(bits, 0xee, sizeof(bits));
+	ktap_result(!page_bitmap(vm.fd, 0, HVX_BITMAP_ALLOCATED, 0, npages, bits) &&
+		    !bits[0] && !bits[7], "page_bitmap_empty");
+	vm.mem[3 * 4096] = 1;
+	c = vm.mem[70 * 4096];
+	(void)c;
+	vm.mem[511 * 4096 + 17] = 1;
+	ktap_result(!page_bitmap(vm.fd, 0, HVX_BITMAP_ALLOCATED, 0, npages, bits) &&
+		    bits[0] == 1ull << 3 && bits[1] == 1ull << 6 && bits[7] == 1ull << 63 &&
+		    !bits[2], "page_bitmap_touched");
+	ktap_result(!page_bitmap(vm.fd, 0, HVX_BITMAP_ALLOCATED, 448, 64, bits) &&
+		    bits[0] == 1ull << 63, "page_bitmap_window");
+	ktap_expect_errno("page_bitmap_no_slot",
+			  page_bitmap(vm.fd, 5, HVX_BITMAP_ALLOCATED, 0, 64, bits), ENOENT);
+	ktap_expect_errno("page_bitmap_kind", page_bitmap(vm.fd, 0, 7, 0, 64, bits), EINVAL);
+	ktap_expect_errno("page_bitmap_unaligned",
+			  page_bitmap(vm.fd, 0, HVX_BITMAP_ALLOCATED, 3, 64, bits), EINVAL);
+	ktap_expect_errno("page_bitmap_past_end",
+			  page_bitmap(vm.fd, 0, HVX_BITMAP_ALLOCATED, 448, 65, bits), EINVAL);
+	ktap_expect_errno("page_bitmap_empty_range",
+			  page_bitmap(vm.fd, 0, HVX_BITMAP_ALLOCATED, 0, 0, bits), EINVAL);
+	ktap_expect_errno("page_bitmap_bad_pointer",
+			  page_bitmap(vm.fd, 0, HVX_BITMAP_ALLOCATED, 0, 64, (void *)8), EFAULT);
+	b.reserved[3] = 1;
+	b.nr_pages = 64;
+	b.bitmap = (uintptr_t)bits;
+	ktap_expect_errno("page_bitmap_reserved", ioctl(vm.fd, HVX_GET_PAGE_BITMAP, &b), EINVAL);
+	guest_vm_destroy(&vm);
+}
+
+static int dirty_log(int vm_fd, uint32_t slot, uint32_t flags)
+{
+	struct hvx_dirty_log d = { .slot = slot, .flags = flags };
+
+	return ioctl(vm_fd, HVX_SET_DIRTY_LOG, &d);
+}
+
+/* The guest writes one byte to each of @n pages from page @first. */
+static int touch(struct guest_vcpu *v, uint64_t first, uint64_t n)
+{
+	struct hvx_regs r;
+
+	if (guest_load(v, MODE_LONG, PAYLOAD(touch64)) || guest_get_regs(v, &r))
+		return -1;
+	r.rbx = first * 4096;
+	r.rcx = n;
+	if (guest_set_regs(v, &r))
+		return -1;
+	return guest_run_to_ucall(v, &r) == UCALL_DONE ? 0 : -1;
+}
+
+/* Guest writes, logged page by page; each get clears what it returns. */
+static void test_dirty_log(void)
+{
+	uint64_t bits[8], npages = GUEST_MEM_DEFAULT / 4096;
+	struct hvx_dirty_log d = { 0 };
+	struct guest_vm vm;
+	struct guest_vcpu v;
+	int i, others;
+
+	if (guest_vm_create(&vm, GUEST_MEM_DEFAULT) || guest_vcpu_create(&vm, &v, 0) ||
+	    touch(&v, 256, 8)) {
+		ktap_result(false, "dirty_log_vm");
+		return;
+	}
+	ktap_expect_errno("dirty_get_without_log",
+			  page_bitmap(vm.fd, 0, HVX_BITMAP_DIRTY, 0, npages, bits), ENOENT);
+	ktap_result(!dirty_log(vm.fd, 0, HVX_DIRTY_LOG_ON), "dirty_log_on");
+	ktap_expect_errno("dirty_log_on_twice", dirty_log(vm.fd, 0, HVX_DIRTY_LOG_ON), EEXIST);
+	ktap_result(!page_bitmap(vm.fd, 0, HVX_BITMAP_DIRTY, 0, npages, bits) && !bits[4],
+		    "dirty_log_starts_clean");
+	ktap_result(!touch(&v, 256, 4) && !page_bitmap(vm.fd, 0, HVX_BITMAP_DIRTY, 0, npages, bits),
+		    "dirty_get");
+	for (i = 0, others = 0; i < 8; i++)
+		others += i != 4 && bits[i];
+	ktap_diag("dirty after writing pages 256-259: word 4 0x%llx, %d other words",
+		  (unsigned long long)bits[4], others);
+	ktap_result(bits[4] == 0xf, "dirty_pages_are_those_written");
+	ktap_result(!page_bitmap(vm.fd, 0, HVX_BITMAP_DIRTY, 0, npages, bits) && !bits[4],
+		    "dirty_get_clears");
+	ktap_result(!touch(&v, 258, 4) && !page_bitmap(vm.fd, 0, HVX_BITMAP_DIRTY, 256, 64, bits) &&
+		    bits[0] == 0x3c, "dirty_again_after_clear");
+	ktap_expect_errno("dirty_log_no_slot", dirty_log(vm.fd, 3, HVX_DIRTY_LOG_ON), ENOENT);
+	ktap_expect_errno("dirty_log_flags", dirty_log(vm.fd, 0, 2), EINVAL);
+	d.reserved[2] = 1;
+	ktap_expect_errno("dirty_log_reserved", ioctl(vm.fd, HVX_SET_DIRTY_LOG, &d), EINVAL);
+	ktap_result(!dirty_log(vm.fd, 0, 0), "dirty_log_off");
+	ktap_expect_errno("dirty_log_off_twice", dirty_log(vm.fd, 0, 0), ENOENT);
+	ktap_result(!touch(&v, 300, 2) && !ktap_quiet_errno(page_bitmap(vm.fd, 0, HVX_BITMAP_DIRTY,
+		    0, npages, bits), ENOENT), "guest_writes_after_log_off");
+	guest_vcpu_destroy(&v);
+	guest_vm_destroy(&vm);
+}
+
 int main(void)
 {
 	struct guest_vm vm;
@@ -365,7 +488,7 @@ int main(void)
 	sys = hvx_open_or_exit();
 	hvx_get_caps(sys, &caps);
 	close(sys);
-	ktap_plan(38);
+	ktap_plan(62);
 	if (guest_vm_create(&vm, GUEST_MEM_DEFAULT) || guest_vcpu_create(&vm, &v, 0)) {
 		ktap_result(false, "vm");
 		return ktap_finish();
@@ -380,6 +503,8 @@ int main(void)
 	guest_vcpu_destroy(&v);
 	guest_vm_destroy(&vm);
 	test_lapic();
+	test_page_bitmap();
+	test_dirty_log();
 	test_clone(false);
 	test_clone(true);
 	return ktap_finish();

@@ -184,6 +184,44 @@ struct hvx_vm_stats {
 	__u64 reserved[7];
 };
 
+/*
+ * HVX_GET_PAGE_BITMAP: which pages of a region hvx has allocated, so that
+ * a VMM saving guest RAM reads only those (reading a page through the mmap
+ * allocates it).  Pages on a shared (merged) frame count as allocated, and
+ * reading them through the mmap maps the shared frame: it does not unmerge.
+ */
+#define HVX_BITMAP_ALLOCATED	0
+/*
+ * ... or which pages the guest wrote since logging began or since the
+ * last HVX_BITMAP_DIRTY call for them, which clears their bits and makes
+ * the next guest write to each fault again (get and clear in one call).
+ * Needs HVX_SET_DIRTY_LOG on the region (ENOENT without).  Counted are
+ * the guest's writes and what hvx.ko writes for it (string I/O, MMIO
+ * emulation), not the VMM's own writes through the mmap: a VMM that
+ * writes guest memory (device DMA) tracks those pages itself, as with KVM.
+ */
+#define HVX_BITMAP_DIRTY	1
+
+/**
+ * struct hvx_page_bitmap - HVX_GET_PAGE_BITMAP argument
+ * @slot:	a region's slot (ENOENT if none).
+ * @kind:	HVX_BITMAP_ALLOCATED or HVX_BITMAP_DIRTY; others EINVAL.
+ * @first_page:	page index inside the region, a multiple of 64.
+ * @nr_pages:	pages to report, non-zero; first_page + nr_pages must not
+ *		pass the region's end.
+ * @bitmap:	user pointer to (nr_pages + 63) / 64 64-bit words; bit i of
+ *		word w is page first_page + 64 * w + i.
+ * @reserved:	0.
+ */
+struct hvx_page_bitmap {
+	__u32 slot;
+	__u32 kind;
+	__u64 first_page;
+	__u64 nr_pages;
+	__u64 bitmap;
+	__u64 reserved[4];
+};
+
 /* MSR policy for MSRs hvx does not handle itself (HVX_SET_MSR_POLICY). */
 #define HVX_MSR_POLICY_EXIT	0	/* exit with HVX_EXIT_MSR (default) */
 #define HVX_MSR_POLICY_GP	1	/* inject #GP, as hardware would */
@@ -201,6 +239,30 @@ struct hvx_vm_stats {
 #define HVX_SET_MSR_POLICY	_IO(HVXIO, 0x12)
 /* HVX_GET_VM_STATS: fills struct hvx_vm_stats. */
 #define HVX_GET_VM_STATS	_IOR(HVXIO, 0x13, struct hvx_vm_stats)
+/* HVX_GET_PAGE_BITMAP: see struct hvx_page_bitmap. */
+#define HVX_GET_PAGE_BITMAP	_IOW(HVXIO, 0x1a, struct hvx_page_bitmap)
+
+/* hvx_dirty_log.flags */
+#define HVX_DIRTY_LOG_ON	(1u << 0)
+
+/**
+ * struct hvx_dirty_log - HVX_SET_DIRTY_LOG argument: dirty-page logging
+ * @slot:	a region's slot (ENOENT if none); not a read-only region
+ *		(EINVAL: the guest cannot write it).
+ * @flags:	HVX_DIRTY_LOG_ON starts logging (the region's second-level
+ *		entries become read-only, so that each page's first write
+ *		faults and is logged; all bits start clear); 0 stops it and
+ *		drops the log.  Starting twice is EEXIST, stopping when off
+ *		ENOENT.  Other bits EINVAL.
+ * @reserved:	0.
+ */
+struct hvx_dirty_log {
+	__u32 slot;
+	__u32 flags;
+	__u64 reserved[3];
+};
+
+#define HVX_SET_DIRTY_LOG	_IOW(HVXIO, 0x1b, struct hvx_dirty_log)
 
 /*
  * Page merging (KSM-style, inside hvx.ko).  A merge-enabled VM's pages are
