@@ -164,6 +164,35 @@ reboot)
 wait)
 	while :; do sleep 1; done
 	;;
+count)
+	# Save/restore (hvx_snapshot_test.sh): counts on the console.  With
+	# a disk, a token written first and read back from the disk (page
+	# cache dropped) every tenth count; with a NIC, a ping every tenth.
+	load_virtio count
+	wait_disks vda
+	token=
+	if [ -b /dev/vda ]; then
+		token=token-$RANDOM$RANDOM
+		echo $token | dd of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null
+		sync
+		say disk-wrote $token
+	fi
+	net=
+	ls /sys/class/net | grep -qv '^lo$' && net_up && say net-up $net
+	i=0
+	while :; do
+		i=$((i + 1))
+		say count $i
+		if [ $((i % 10)) -eq 0 ]; then
+			if [ -n "$token" ]; then
+				echo 3 >/proc/sys/vm/drop_caches
+				say disk-read $(dd if=/dev/vda bs=512 count=1 2>/dev/null | head -n 1)
+			fi
+			[ -n "$net" ] && ping -c 1 -W 2 10.0.2.1 >/dev/null 2>&1 && say ping-ok $i
+		fi
+		sleep 0.1
+	done
+	;;
 shell)	# make run on a terminal: a shell on the console, power-off on exit
 	echo "hvx guest shell ($(nproc) vCPUs); 'exit' powers the guest off"
 	setsid cttyhack sh -l

@@ -76,6 +76,8 @@ static const uint32_t ext1_edx_ok =
 	BIT(26) |	/* 1 GiB pages */
 	BIT(29);	/* long mode */
 
+uint32_t cpuid_features[CPUID_FEATURE_WORDS];
+
 struct cpuid_table {
 	struct hvx_cpuid hdr;
 	struct hvx_cpuid_entry e[HVX_MAX_CPUID_ENTRIES];
@@ -216,6 +218,22 @@ void cpuid_setup(struct vcpu *vcpu)
 		}
 	}
 
+	/* What a snapshot records of the guest's CPU, to refuse a restore on another. */
+	if (vcpu->id == 0) {
+		for (i = 0; i < t->hdr.nent; i++) {
+			e = &t->e[i];
+			if (e->function == 1) {
+				cpuid_features[0] = e->ecx & ~BIT(31);
+				cpuid_features[1] = e->edx & ~BIT(28);
+			} else if (e->function == 7) {
+				cpuid_features[2] = e->ebx;
+				cpuid_features[3] = e->edx;
+			} else if (e->function == 0x80000001) {
+				cpuid_features[4] = e->ecx & ~BIT(1);
+				cpuid_features[5] = e->edx;
+			}
+		}
+	}
 	if (ioctl(vcpu->fd, HVX_SET_CPUID, &t->hdr))
 		die(ST_INTERNAL, "HVX_SET_CPUID (%u leaves): %s", t->hdr.nent, strerror(errno));
 	free(t);

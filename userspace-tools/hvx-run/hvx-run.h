@@ -14,6 +14,7 @@
 /* Exit statuses of hvx-run, one per way a run can end (see --help). */
 enum run_status {
 	ST_POWEROFF	= 0,	/* every vCPU halted with interrupts off */
+	ST_QUIT		= 0,	/* "quit" on the QMP socket */
 	ST_USAGE	= 2,	/* bad arguments, unreadable or invalid files */
 	ST_NODEV	= 3,	/* /dev/hvx missing or unusable */
 	ST_REBOOT	= 10,	/* the guest asked for a reset */
@@ -36,6 +37,7 @@ struct vcpu {
 	bool started;	/* has a thread calling HVX_RUN */
 	bool ran;	/* has exited to hvx-run at least once: not parked */
 	bool halted;	/* halted with interrupts off: only a reset could end it */
+	int tid;	/* its thread's id, for query-cpus-fast */
 };
 
 struct vm {
@@ -46,6 +48,7 @@ struct vm {
 	uint64_t low_end;	/* end of the RAM below the hole */
 	uint64_t high_end;	/* end of the RAM above 4 GiB (0: none) */
 	bool lapic;		/* hvx.ko's in-kernel local APIC is on */
+	uint32_t vendor;	/* HVX_VENDOR_* */
 	int nr_vcpus;
 	int nr_running;		/* vCPUs with a thread: all, or only vCPU 0 without
 				 * the in-kernel local APIC */
@@ -69,8 +72,24 @@ void *gpa_to_hva(uint64_t gpa, uint64_t len);
 void vcpus_start(void);
 void vcpus_stop(void);
 void vcpu_halted(struct vcpu *vcpu);
+/*
+ * Pausing the guest for a stop or a save (control/): every vCPU parked
+ * after a complete exit and the device threads' work held off.  Device
+ * threads bracket each piece of work with device_work_begin/end.
+ */
+void vm_pause(void);
+void vm_resume(void);
+void vm_pause_abort(void);
+void device_work_begin(void);
+void device_work_end(void);
 
-/* cpuid.c, msr.c */
+/*
+ * cpuid.c, msr.c.  cpuid_features: the guest's feature words (leaf 1 ECX,
+ * EDX; leaf 7 EBX, EDX; 0x80000001 ECX, EDX) without the bits that follow
+ * from the vCPU count, once vCPU 0 is set up.
+ */
+#define CPUID_FEATURE_WORDS	6
+extern uint32_t cpuid_features[CPUID_FEATURE_WORDS];
 void cpuid_setup(struct vcpu *vcpu);
 void msr_exit(struct vcpu *vcpu);
 
@@ -232,7 +251,14 @@ const char *virtio_net_parse(const char *arg);
 bool serial_panic_seen(void);
 void serial_tty_restore(void);
 
-/* devices/i8042.c, main.c: a reset requested by the guest. */
+/*
+ * devices/i8042.c, main.c: a reset requested by the guest, and QMP's
+ * system_powerdown: Ctrl-Alt-Del pressed on the guest's PS/2 keyboard (as
+ * Firecracker's SendCtrlAltDel), after which the guest's reset ends the
+ * run as a power-off.
+ */
 void guest_reset(const char *how);
+void guest_powerdown_request(void);
+void i8042_ctrl_alt_del(void);
 
 #endif /* HVX_RUN_H */

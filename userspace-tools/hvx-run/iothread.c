@@ -49,9 +49,11 @@ static void *iothread(void *arg)
 			vm_stop(ST_INTERNAL, "I/O thread: poll: %s", strerror(errno));
 			return NULL;
 		}
+		device_work_begin();
 		for (i = 0; i < nfds; i++)
 			if (pfds[i].fd >= 0 && pfds[i].revents)
 				handlers[i].fn(handlers[i].opaque, pfds[i].fd);
+		device_work_end();
 	}
 	return NULL;
 }

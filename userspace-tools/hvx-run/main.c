@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "hvx-run.h"
+#include "control/control.h"
+#include "migration/snapshot.h"
 #include "migration/state.h"
 #include "virtio/virtio.h"
 
@@ -18,7 +20,8 @@ int verbose;
 
 static const char usage[] =
 "usage: hvx-run -k BZIMAGE [-i INITRD] [-p CMDLINE] [-m SIZE] [-c N] [-d FILE[,ro]]...\n"
-"               [-n tap=NAME[,mac=MAC]]... [-v]\n"
+"               [-n tap=NAME[,mac=MAC]]... [--qmp PATH] [-v]\n"
+"       hvx-run --incoming file:SNAPSHOT [-m SIZE] [-c N] [-d FILE]... [-n tap=NAME]... [--qmp PATH]\n"
 "Boots a Linux bzImage (x86 64-bit boot protocol) in an hvx virtual machine,\n"
 "with its serial console (ttyS0) on stdin/stdout.\n"
 "\n"
@@ -32,6 +35,15 @@ static const char usage[] =
 "  -n, --net tap=NAME[,mac=MAC]  a virtio network device (PCI) on host tap NAME,\n"
 "                        created if missing (bring it up on the host); up to 4;\n"
 "                        MAC default 02:48:56:58:00:<index>\n"
+"      --qmp PATH        serve QEMU's QMP protocol on the unix socket PATH: query-status,\n"
+"                        stop, cont, system_powerdown (Ctrl-Alt-Del on the guest's PS/2\n"
+"                        keyboard; the guest's reset then ends the run as a power-off),\n"
+"                        system_reset (ends the run, status 10), quit, query-cpus-fast,\n"
+"                        migrate {\"uri\": \"file:PATH\"} (saves the VM, which stays stopped),\n"
+"                        query-migrate\n"
+"      --incoming file:SNAPSHOT  restore a VM saved by migrate instead of booting a kernel;\n"
+"                        -m and -c must be as at the save, and the same disks and taps\n"
+"                        given in the same order (-k, -i and -p are not needed)\n"
 "  -v, --verbose         log MSR accesses, unknown ports and MMIO on stderr (-vv: MSIs\n"
 "                        and frames too); at exit, each virtio device's counts of\n"
 "                        queue notifications and interrupts (irqfd, ioctl, INTx)\n"
@@ -41,10 +53,12 @@ static const char usage[] =
 "\n"
 "Exit status:\n"
 "    0  the guest powered off or halted (every vCPU halted with interrupts off)\n"
+"    0  also: quit over QMP, or the guest's reset after system_powerdown\n"
 "    2  bad arguments, or a kernel/initrd/disk that cannot be read or is not bootable,\n"
-"       or a tap that cannot be opened\n"
+"       or a tap that cannot be opened, or a snapshot that is truncated, corrupt or\n"
+"       does not fit this machine (nothing of it runs)\n"
 "    3  /dev/hvx is missing or cannot be opened (is hvx.ko loaded?)\n"
-"   10  the guest rebooted (keyboard-controller or port 0x92/0xcf9 reset)\n"
+"   10  the guest rebooted (keyboard-controller or port 0x92/0xcf9 reset), or system_reset\n"
 "   11  the guest triple-faulted (shutdown) without a kernel panic\n"
 "   12  the guest kernel panicked (\"Kernel panic - not syncing\" on its console)\n"
 "   13  internal error: an exit or ioctl hvx-run cannot handle, with details\n"
@@ -114,9 +128,21 @@ bool vm_stopped_by_signal(void)
  * booted with panic=-1, so a panic seen on the console first makes this
  * a panic, not a reboot.
  */
+static volatile bool powerdown_requested;
+
+/* QMP system_powerdown: Linux answers Ctrl-Alt-Del by rebooting, which then ends the run. */
+void guest_powerdown_request(void)
+{
+	powerdown_requested = true;
+	i8042_ctrl_alt_del();
+}
+
 void guest_reset(const char *how)
 {
-	if (serial_panic_seen())
+	if (powerdown_requested && !serial_panic_seen())
+		vm_stop(ST_POWEROFF, "guest shut down after system_powerdown (Ctrl-Alt-Del, then %s)",
+			how);
+	else if (serial_panic_seen())
 		vm_stop(ST_PANIC, "guest kernel panic (then %s)", how);
 	else
 		vm_stop(ST_REBOOT, "guest reboot (%s)", how);
@@ -177,10 +203,13 @@ int main(int argc, char **argv)
 		{ "disk", required_argument, NULL, 'd' },
 		{ "net", required_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "qmp", required_argument, NULL, 'Q' },
+		{ "incoming", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct boot_files files = { .cmdline = "" };
+	const char *qmp_path = NULL, *incoming = NULL;
 	uint64_t ram_size = 256ull << 20;
 	struct sigaction sa;
 	sigset_t set;
@@ -218,6 +247,12 @@ int main(int argc, char **argv)
 				bad_usage("-n %s: %s", optarg, why);
 			break;
 		case 'v': verbose++; break;
+		case 'Q': qmp_path = optarg; break;
+		case 'I':
+			if (strncmp(optarg, "file:", 5) || !optarg[5])
+				bad_usage("--incoming %s: only file:PATH is supported", optarg);
+			incoming = optarg + 5;
+			break;
 		case 'h': fputs(usage, stdout); return 0;
 		case ':': bad_usage("option %s needs an argument", argv[optind - 1]);
 		default:
@@ -226,7 +261,7 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		bad_usage("unexpected argument '%s'", argv[optind]);
-	if (!files.kernel)
+	if (!files.kernel && !incoming)
 		bad_usage("no kernel: -k BZIMAGE is required");
 	/* Linux's boot code and page tables need room; the MMIO hole caps the rest. */
 	if (ram_size < (64ull << 20) || ram_size % (1 << 20))
@@ -251,15 +286,34 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	boot_read(&files);
+	if (!incoming)
+		boot_read(&files);
 	vm_create(ram_size, nr_cpus);
-	boot_load();
+	if (!incoming)
+		boot_load();
 	devices_init();
-	boot_setup_bsp(&vm.vcpus[0]);
+	if (incoming) {
+		struct snapshot_stats st;
+		const char *err;
+
+		if (snapshot_load(incoming, &st, &err))
+			die(ST_USAGE, "--incoming: %s", err);
+		vlog("restored %s: %llu pages, %llu bytes", incoming,
+		     (unsigned long long)st.pages_saved, (unsigned long long)st.bytes);
+		virtio_restored();
+	} else {
+		boot_setup_bsp(&vm.vcpus[0]);
+	}
 	if (nr_cpus > 1 && !vm.lapic)
 		fprintf(stderr, "hvx-run: -c %d: vCPUs 1-%d are not started: SMP needs INIT/SIPI "
 			"from hvx.ko's local APIC; booting vCPU 0 only\n", nr_cpus, nr_cpus - 1);
 
+	if (qmp_path) {
+		const char *why;
+
+		if (control_start(qmp_path, &why))
+			die(ST_USAGE, "--qmp %s: %s", qmp_path, why);
+	}
 	iothread_start();
 	vcpus_start();
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -272,6 +326,8 @@ int main(int argc, char **argv)
 		else if (stop_signal == SIGTERM)
 			vm_stop(ST_SIGTERM, "terminated (SIGTERM): VM torn down");
 	}
+	if (qmp_path)
+		control_shutdown(stop_status);
 	vcpus_stop();
 	if (verbose)
 		virtio_report();

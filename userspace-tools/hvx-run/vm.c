@@ -59,6 +59,7 @@ void vm_create(uint64_t ram_size, int nr_vcpus)
 		die(ST_USAGE, "-c %d: hvx.ko allows at most %u vCPUs per VM", nr_vcpus,
 		    caps.max_vcpus);
 
+	vm.vendor = caps.vendor;
 	vm.fd = ioctl(vm.sys_fd, HVX_CREATE_VM, 0);
 	if (vm.fd < 0)
 		die(ST_INTERNAL, "HVX_CREATE_VM: %s%s", strerror(errno),
@@ -153,6 +154,91 @@ static void handle_mmio(struct vcpu *v)
 
 static pthread_mutex_t halt_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * Pausing: vm_pause() asks every vCPU thread to park and waits until all
+ * that still run have.  A thread parks only after an HVX_RUN that returned
+ * EINTR, when hvx.ko has completed the last exit: its state is then whole
+ * in the vCPU's registers (see the uapi header).  run_lock guards the
+ * counts; pause_gen tells a parked thread that it may go on.
+ */
+static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t run_cond = PTHREAD_COND_INITIALIZER;
+static bool pause_requested;
+static int nr_live, nr_parked;
+
+/*
+ * Device threads' work runs under a shared hold; vm_pause() takes it
+ * whole, and must not wait behind a stream of device work.
+ */
+static pthread_rwlock_t device_work_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+
+void device_work_begin(void)
+{
+	pthread_rwlock_rdlock(&device_work_lock);
+}
+
+void device_work_end(void)
+{
+	pthread_rwlock_unlock(&device_work_lock);
+}
+
+/* After an EINTR: park if a pause asked for it. */
+static void vcpu_park(struct vcpu *v)
+{
+	pthread_mutex_lock(&run_lock);
+	if (pause_requested) {
+		nr_parked++;
+		pthread_cond_broadcast(&run_cond);
+		while (pause_requested && !vm_stopping())
+			pthread_cond_wait(&run_cond, &run_lock);
+		nr_parked--;
+		if (!vm_stopping())
+			v->run->immediate_exit = 0;
+	}
+	pthread_mutex_unlock(&run_lock);
+}
+
+/*
+ * Stop the guest: every vCPU parked after a complete exit, and then the
+ * device threads' work finished (an in-flight block request completes
+ * first) and held off until vm_resume().  Called by one control thread.
+ */
+void vm_pause(void)
+{
+	int i;
+
+	pthread_mutex_lock(&run_lock);
+	pause_requested = true;
+	for (i = 0; i < vm.nr_running; i++) {
+		struct vcpu *v = &vm.vcpus[i];
+
+		v->run->immediate_exit = 1;
+		if (v->started)
+			pthread_kill(v->thread, SIGUSR1);
+	}
+	while (nr_parked < nr_live && !vm_stopping())
+		pthread_cond_wait(&run_cond, &run_lock);
+	pthread_mutex_unlock(&run_lock);
+	pthread_rwlock_wrlock(&device_work_lock);
+}
+
+void vm_resume(void)
+{
+	pthread_rwlock_unlock(&device_work_lock);
+	pthread_mutex_lock(&run_lock);
+	pause_requested = false;
+	pthread_cond_broadcast(&run_cond);
+	pthread_mutex_unlock(&run_lock);
+}
+
+/* Wake a vm_pause() or parked vCPUs when the VM is stopping. */
+void vm_pause_abort(void)
+{
+	pthread_mutex_lock(&run_lock);
+	pthread_cond_broadcast(&run_cond);
+	pthread_mutex_unlock(&run_lock);
+}
+
 /* Returns false when this vCPU is done. */
 static bool handle_exit(struct vcpu *v)
 {
@@ -230,10 +316,14 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 
+	v->tid = gettid();
 	while (!vm_stopping()) {
 		if (ioctl(v->fd, HVX_RUN, 0)) {
-			if (errno == EINTR)
-				continue;	/* kicked: vm_stopping() says why */
+			if (errno == EINTR) {
+				/* kicked: vm_stopping() or a pause says why */
+				vcpu_park(v);
+				continue;
+			}
 			vm_stop(ST_INTERNAL, "vCPU %d: HVX_RUN: %s", v->id, strerror(errno));
 			break;
 		}
@@ -245,6 +335,10 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(v))
 			break;
 	}
+	pthread_mutex_lock(&run_lock);
+	nr_live--;
+	pthread_cond_broadcast(&run_cond);
+	pthread_mutex_unlock(&run_lock);
 	/* Stopped from outside (a hung guest is killed): say where it was. */
 	if (vm_stopped_by_signal() && v->ran)
 		fprintf(stderr, "hvx-run: vCPU %d stopped at %s\n", v->id, vcpu_state(v));
@@ -297,6 +391,7 @@ void vcpus_start(void)
 	 * them INIT and SIPI.  Without it nothing could start them.
 	 */
 	vm.nr_running = vm.lapic ? vm.nr_vcpus : 1;
+	nr_live = vm.nr_running;
 	for (i = 0; i < vm.nr_running; i++) {
 		vm.vcpus[i].started = true;
 		char name[16];
@@ -314,6 +409,7 @@ void vcpus_stop(void)
 {
 	int i;
 
+	vm_pause_abort();	/* parked threads see vm_stopping() */
 	for (i = 0; i < vm.nr_vcpus; i++) {
 		struct vcpu *v = &vm.vcpus[i];
 

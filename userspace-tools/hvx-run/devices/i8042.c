@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * devices/i8042.c - the PS/2 keyboard controller at 0x60/0x64: enough of its command set for
- * Linux to find it quickly and for reboot=k (command 0xfe), with no keyboard or mouse behind it.
+ * devices/i8042.c - the PS/2 controller at 0x60/0x64 with a keyboard and no mouse: enough for
+ * Linux to find both quickly, for reboot=k (command 0xfe) and for QMP's Ctrl-Alt-Del.
  */
 #include "hvx-run.h"
 #include "migration/state.h"
@@ -24,6 +24,7 @@ static struct i8042 {
 	pthread_mutex_t lock;
 	uint8_t ctr;		/* controller command byte */
 	uint8_t pending;	/* command waiting for its data byte, or 0 */
+	uint8_t kbd_pending;	/* keyboard command waiting for its parameter, or 0 */
 	uint8_t status;
 	uint8_t out[OUT_SIZE];
 	bool out_aux[OUT_SIZE];
@@ -83,6 +84,57 @@ static void kbc_command(struct i8042 *k, uint8_t cmd)
 	}
 }
 
+/*
+ * A byte for the keyboard: a PS/2 keyboard's answers to what Linux's
+ * atkbd sends (identify, LEDs, scan code set, typematic rate, enable),
+ * each acknowledged with 0xfa.
+ */
+static void kbd_byte(struct i8042 *k, uint8_t v)
+{
+	uint8_t cmd = k->kbd_pending;
+
+	k->kbd_pending = 0;
+	kbc_push(k, 0xfa, false);
+	if (cmd) {			/* the parameter of 0xed, 0xf0 or 0xf3 */
+		if (cmd == 0xf0 && !v)
+			kbc_push(k, 0x02, false);	/* scan code set 2 */
+		return;
+	}
+	switch (v) {
+	case 0xed:			/* set LEDs */
+	case 0xf0:			/* get/set scan code set */
+	case 0xf3:			/* typematic rate */
+		k->kbd_pending = v;
+		break;
+	case 0xf2:			/* identify: an MF2 keyboard */
+		kbc_push(k, 0xab, false);
+		kbc_push(k, 0x83, false);
+		break;
+	case 0xff:			/* reset: self test passed */
+		kbc_push(k, 0xaa, false);
+		break;
+	default:			/* enable, disable, defaults, ... */
+		break;
+	}
+}
+
+/*
+ * Ctrl-Alt-Del pressed and released, in scan code set 1: the controller
+ * translates set 2 (command byte bit 6, on since reset) and Linux reads
+ * what it would.
+ */
+void i8042_ctrl_alt_del(void)
+{
+	static const uint8_t keys[] = { 0x1d, 0x38, 0xe0, 0x53, 0xe0, 0xd3, 0xb8, 0x9d };
+	struct i8042 *k = &kbc;
+	unsigned int i;
+
+	pthread_mutex_lock(&k->lock);
+	for (i = 0; i < sizeof(keys); i++)
+		kbc_push(k, keys[i], false);
+	pthread_mutex_unlock(&k->lock);
+}
+
 static void kbc_data(struct i8042 *k, uint8_t v)
 {
 	uint8_t cmd = k->pending;
@@ -106,13 +158,16 @@ static void kbc_data(struct i8042 *k, uint8_t v)
 		 */
 		kbc_push(k, (uint8_t)~v, false);
 		break;
-	default:
+	case 0xd4:
 		/*
-		 * A byte for a device (keyboard, or aux after 0xd4): nothing
-		 * is plugged in, so answer "resend" and the driver gives up
-		 * without waiting out its timeouts.
+		 * A byte for the mouse: none is plugged in, so answer
+		 * "resend" and the driver gives up without waiting out its
+		 * timeouts.
 		 */
-		kbc_push(k, 0xfe, cmd == 0xd4);
+		kbc_push(k, 0xfe, true);
+		break;
+	default:
+		kbd_byte(k, v);
 		break;
 	}
 }
@@ -140,6 +195,10 @@ static void kbc_io(void *opaque, uint64_t port, uint8_t *data, int len, bool wri
 		data[0] = k->out[k->out_head];
 		k->out_head = (k->out_head + 1) % OUT_SIZE;
 		k->out_count--;
+		/* The next byte raises its interrupt once this one is taken. */
+		if (k->out_count && (k->out_aux[k->out_head] ? k->ctr & CTR_AUXINT :
+				     k->ctr & CTR_KBDINT))
+			irq_pulse(k->out_aux[k->out_head] ? AUX_IRQ : KBD_IRQ);
 	} else {
 		data[0] = 0;
 	}
@@ -159,6 +218,7 @@ static void i8042_state(struct state *s)
 	pthread_mutex_lock(&k->lock);
 	STATE(s, k->ctr);
 	STATE(s, k->pending);
+	STATE(s, k->kbd_pending);
 	STATE(s, k->status);
 	STATE(s, k->out);
 	STATE(s, k->out_aux);

@@ -384,7 +384,38 @@ static void net_process(struct virtio_dev *vdev, int q)
 		net_receive(vdev);	/* new receive buffers: a waiting frame may fit */
 }
 
+/*
+ * After a restore on another host (or another tap): tell the network
+ * where the guest's MAC now is, with QEMU's announcement when the guest
+ * cannot make its own (no VIRTIO_NET_F_GUEST_ANNOUNCE): a broadcast RARP
+ * request from the MAC, which switches and bridges learn from.  Three of
+ * them, a lost frame being likely right after a tap comes up.
+ */
+static void net_announce(struct virtio_dev *vdev)
+{
+	struct vnet *n = vdev->priv;
+	uint8_t pkt[HDR_LEN + 60] = { 0 };
+	uint8_t *f = pkt + HDR_LEN;
+	int i;
+
+	memset(f, 0xff, 6);			/* broadcast */
+	memcpy(f + 6, n->mac, 6);
+	f[12] = 0x80, f[13] = 0x35;		/* RARP */
+	f[14] = 0, f[15] = 1;			/* Ethernet */
+	f[16] = 0x08, f[17] = 0x00;		/* IPv4 */
+	f[18] = 6, f[19] = 4;
+	f[20] = 0, f[21] = 3;			/* reverse request */
+	memcpy(f + 22, n->mac, 6);
+	memcpy(f + 32, n->mac, 6);
+	for (i = 0; i < 3; i++)
+		if (write(n->tap_fd, pkt, sizeof(pkt)) != (ssize_t)sizeof(pkt))
+			vlog("%s: announcement: %s", n->name, strerror(errno));
+	vlog("%s: announced %02x:%02x:%02x:%02x:%02x:%02x (RARP)", n->name, n->mac[0],
+	     n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+}
+
 static const struct virtio_dev_ops net_ops = {
+	.restored = net_announce,
 	.config = net_config,
 	.process = net_process,
 	.backend = net_receive,

@@ -232,6 +232,8 @@ static void *virtio_thread(void *arg)
 			vm_stop(ST_INTERNAL, "%s: poll: %s", vdev->name, strerror(errno));
 			return NULL;
 		}
+		/* A pause (migration, stop) waits for this round, then holds the next. */
+		device_work_begin();
 		for (q = 0; q < nq; q++) {
 			if (!pfd[q].revents || read(pfd[q].fd, &n, sizeof(n)) != sizeof(n))
 				continue;
@@ -247,6 +249,7 @@ static void *virtio_thread(void *arg)
 				vdev->ops->backend(vdev);
 			pthread_mutex_unlock(&vdev->lock);
 		}
+		device_work_end();
 	}
 	return NULL;
 }
@@ -299,6 +302,24 @@ static void kick(struct virtio_dev *vdev, int q)
 
 	if (write(vdev->notify_fd[q], &one, sizeof(one)) != sizeof(one))
 		vlog("%s: queue %d kick: %s", vdev->name, q, strerror(errno));
+}
+
+void virtio_restored(void)
+{
+	struct virtio_dev *vdev;
+	int q;
+
+	for (vdev = virtio_devices; vdev; vdev = vdev->next) {
+		pthread_mutex_lock(&vdev->lock);
+		if (virtio_driver_ready(vdev)) {
+			for (q = 0; q < vdev->nr_queues; q++)
+				if (vdev->vq[q].enabled)
+					kick(vdev, q);
+			if (vdev->ops->restored)
+				vdev->ops->restored(vdev);
+		}
+		pthread_mutex_unlock(&vdev->lock);
+	}
 }
 
 /*

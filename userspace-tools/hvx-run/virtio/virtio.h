@@ -91,6 +91,8 @@ struct virtio_dev_ops {
 	 * up and backend_blocked is false.
 	 */
 	void (*backend)(struct virtio_dev *vdev);
+	/* Optional: the device was restored from a snapshot (lock held). */
+	void (*restored)(struct virtio_dev *vdev);
 };
 
 #define VIRTIO_MAX_QUEUES	4
@@ -137,6 +139,8 @@ void virtio_notify(struct virtio_dev *vdev, int q);
 void virtio_needs_reset(struct virtio_dev *vdev, const char *why);
 bool virtio_driver_ready(struct virtio_dev *vdev);
 void virtio_report(void);
+/* After a restore: queues looked at again (a notify may have been in flight), announcements. */
+void virtio_restored(void);
 /* The transport's guest-visible state, for a device's state function. */
 struct state;
 void virtio_state(struct state *s, struct virtio_dev *vdev);

@@ -1,0 +1,312 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# hvx_snapshot_test.sh - hvx-run's QMP socket and snapshots: a counting guest stopped, saved, restored and cloned without a gap; disk and network after; bad files and bad QMP input refused.
+. /tests/ktap.sh
+. /tests/guest_boot.sh
+RUN=/usr/bin/hvx-run
+QC=/tests/qmp_client
+KERNEL=/boot/vmlinuz-$(uname -r)
+GUEST=/boot/hvx-guest.cpio.gz
+# Small: the snapshots live in the test host's RAM (its /tmp).
+MEM_MB=128
+CMDLINE="console=ttyS0 earlyprintk=serial,ttyS0 reboot=k panic=-1 tsc=reliable"
+T=/tmp/hvx-snapshot-test
+BOOT_TIMEOUT=120
+CYCLES=20
+# Bochs: minutes per boot; a few cycles show the same.
+[ -n "$guest_boot_slow" ] && BOOT_TIMEOUT=900 CYCLES=3
+TAP=hvxsnap0
+TAP2=hvxsnap1
+MAC=52:54:00:12:34:57
+DISK_MIB=8
+
+# start NAME ARGS...: hvx-run in the background, QMP on $T/NAME.sock,
+# console in $T/NAME.out, messages in $T/NAME.err; its pid in $T/NAME.pid.
+start() {
+	local name=$1
+	shift
+	rm -f $T/$name.sock $T/$name.rc
+	( $RUN --qmp $T/$name.sock "$@" </dev/null >$T/$name.out 2>$T/$name.err &
+	  echo $! >$T/$name.pid
+	  wait $!
+	  echo $? >$T/$name.rc ) &
+}
+
+# wait_for NAME PATTERN [SECONDS]: until the console has PATTERN; 1 if it
+# never comes or hvx-run ends first.
+wait_for() {
+	local n=0
+	while ! tr -d '\r' <$T/$1.out | grep -q "$2"; do
+		[ -f $T/$1.rc ] && return 1
+		[ $n -ge $((${3:-$BOOT_TIMEOUT} * 5)) ] && return 1
+		sleep 0.2
+		n=$((n + 1))
+	done
+}
+
+# wait_exit NAME [SECONDS]: until hvx-run NAME has ended; its status in $rc.
+wait_exit() {
+	local n=0
+	while [ ! -f $T/$1.rc ] && [ $n -lt $((${2:-60} * 5)) ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	rc=$(cat $T/$1.rc 2>/dev/null || echo none)
+}
+
+# qmp NAME REQUEST...: replies (and events) appended to $T/NAME.qmp, the
+# last reply in $T/NAME.reply.
+qmp() {
+	local name=$1
+	shift
+	$QC -t 60 $T/$name.sock "$@" >$T/$name.reply 2>&1
+	qrc=$?
+	cat $T/$name.reply >>$T/$name.qmp
+	return $qrc
+}
+
+# counts FILE...: the count markers of the console files, concatenated
+# (a line the save cut in two is whole again).
+counts() {
+	cat "$@" | tr -d '\r' | sed -n 's/.*HVX-GUEST: count \([0-9]*\)$/\1/p'
+}
+
+# consecutive FILE...: the counts run 1, 2, 3, ... with no gap and no repeat.
+consecutive() {
+	counts "$@" | awk 'NR != $1 { bad = 1; print "# count " $1 " at line " NR } END { exit bad || NR < 2 }'
+}
+
+last_count() {
+	counts "$@" | tail -n 1
+}
+
+marker() {
+	tr -d '\r' <$T/$1.out | sed -n "s/^HVX-GUEST: $2 //p" | tail -n 1
+}
+
+# refused NAME ARGS...: hvx-run --incoming refuses: status 2, one line, no guest output.
+refused() {
+	local name=$1
+	shift
+	timeout 60 $RUN "$@" </dev/null >$T/$name.out 2>$T/$name.err
+	rc=$?
+	ktap_diag "$name: exit $rc: $(cat $T/$name.err)"
+	[ $rc -eq 2 ] && [ "$(wc -l <$T/$name.err)" -eq 1 ] && [ ! -s $T/$name.out ]
+	ktap_result $name $?
+}
+
+# At the end: any hvx-run still running (a failed test's) is killed.
+stop_all() {
+	for p in $T/*.pid; do
+		[ -f "$p" ] && [ ! -f "${p%.pid}.rc" ] && kill -9 $(cat $p) 2>/dev/null
+	done
+}
+trap stop_all EXIT
+
+ktap_plan 35
+mkdir -p $T
+rm -f $T/*
+DISK="-d $T/disk.img"
+
+refused incoming_tcp_is_usage_error --incoming tcp:127.0.0.1:4444
+refused incoming_missing_file_is_usage_error --incoming file:$T/none.snap
+
+if [ -z "$skip" ]; then
+	tunctl -t $TAP >/dev/null && ip addr add 10.0.2.1/24 dev $TAP && ip link set $TAP up ||
+		ktap_diag "tap $TAP: cannot set it up"
+	tunctl -t $TAP2 >/dev/null && ip link set $TAP2 up || ktap_diag "tap $TAP2: cannot set it up"
+	head -c $((DISK_MIB << 20)) /dev/zero >$T/disk.img
+	start src -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M -p "$CMDLINE hvxguest=count" \
+		$DISK -n tap=$TAP,mac=$MAC
+	wait_for src 'HVX-GUEST: count 15'
+	booted=$?
+	[ $booted -eq 0 ] || { tail -n 20 $T/src.out | defuse; cat $T/src.err | defuse; }
+fi
+check guest_counts $booted
+
+# Status, stop and cont, with events.
+if [ -z "$skip" ]; then
+	qmp src '{"execute": "query-status"}'
+	grep -q '"status": "running"' $T/src.reply
+	check qmp_query_status_running $?
+	qmp src '{"execute": "stop"}' '{"execute": "query-status"}'
+	grep -q '"status": "paused"' $T/src.reply && grep -q '"event": "STOP"' $T/src.qmp
+	check qmp_stop $?
+	a=$(last_count $T/src.out)
+	sleep 2
+	b=$(last_count $T/src.out)
+	ktap_diag "stopped: count $a, 2 s later $b"
+	[ "$a" = "$b" ]
+	check stopped_guest_does_not_count $?
+	qmp src '{"execute": "cont"}'
+	grep -q '"event": "RESUME"' $T/src.qmp && wait_for src "HVX-GUEST: count $((b + 3))\$" 60
+	check qmp_cont_counts_on $?
+	qmp src '{"execute": "query-cpus-fast"}'
+	grep -q '"cpu-index": 0' $T/src.reply && grep -q '"thread-id": [1-9]' $T/src.reply
+	check qmp_query_cpus_fast $?
+fi
+
+# Bad input on the socket: errors, and the server goes on.
+if [ -z "$skip" ]; then
+	ok=0
+	qmp src '{"execute": }' '{"execute": "query-status"}'
+	grep -q '"class": "GenericError"' $T/src.reply && grep -q '"status": "running"' $T/src.reply || ok=1
+	qmp src '{"execute": "frobnicate"}'
+	grep -q '"class": "CommandNotFound"' $T/src.reply || ok=1
+	qmp src '{"execute": "migrate", "arguments": {"uri": 5}}'
+	grep -q "Invalid parameter type for 'uri'" $T/src.reply || ok=1
+	qmp src '{"execute": "migrate", "arguments": {"uri": "tcp:10.0.0.1:4444"}}'
+	grep -q 'not supported' $T/src.reply || ok=1
+	qmp src '{"execute": "migrate"}'
+	grep -q "Parameter 'uri' is missing" $T/src.reply || ok=1
+	qmp src '{"execute": "stop", "arguments": {"now": true}}'
+	grep -q "Parameter 'now' is unexpected" $T/src.reply || ok=1
+	qmp src '{"execute": "migrate", "arguments": {"uri": "file:/nonexistent/dir/x.snap"}}'
+	grep -q '"class": "GenericError"' $T/src.reply || ok=1
+	qmp src '[1, 2]' '"text"' '{"execute": "query-status", "id": {"n": [1]}}'
+	grep -q '"id": {"n": \[1\]}' $T/src.reply || ok=1
+	[ $ok -eq 0 ] || tail -n 20 $T/src.qmp | sed 's/^/# /'
+	[ $ok -eq 0 ] && [ ! -f $T/src.rc ]
+	check qmp_bad_input_answered $?
+	wait_for src "HVX-GUEST: count $(($(last_count $T/src.out) + 2))\$" 60
+	check guest_runs_on_after_bad_input $?
+fi
+
+# Save to a file; the source stays stopped until cont.
+if [ -z "$skip" ]; then
+	qmp src '{"execute": "migrate", "arguments": {"uri": "file:'$T/a.snap'"}}' \
+		'{"execute": "query-migrate"}' '{"execute": "query-status"}'
+	saved=$(last_count $T/src.out)
+	cp $T/src.out $T/src-at-save.out
+	ktap_diag "saved at count $saved: $(grep -o '"total-time": [0-9]*, "downtime": [0-9]*' $T/src.qmp | tail -n 1), $(ls -l $T/a.snap | awk '{ print $5 }') bytes"
+	grep -q '"status": "postmigrate"' $T/src.reply && [ -s $T/a.snap ] &&
+		grep -q '"status": "completed"' $T/src.qmp
+	check migrate_to_file $?
+	grep -q '"event": "MIGRATION", "data": {"status": "completed"}\|"data": {"status": "completed"}, "event": "MIGRATION"' $T/src.qmp
+	check migration_events $?
+	cp $T/disk.img $T/disk1.img
+	qmp src '{"execute": "cont"}'
+	wait_for src "HVX-GUEST: count $((saved + 3))\$" 60
+	check source_runs_on_after_save $?
+fi
+
+# A clone while the source runs: its own disk copy and tap, counting on
+# from the save; the token written before the save read back from its disk.
+if [ -z "$skip" ]; then
+	start clone1 --incoming file:$T/a.snap -m ${MEM_MB}M -d $T/disk1.img -n tap=$TAP2,mac=$MAC
+	wait_for clone1 "HVX-GUEST: count $((saved + 12))\$" 120
+	check restore_while_source_runs $?
+	consecutive $T/src-at-save.out $T/clone1.out
+	check clone_counts_on_without_a_gap $?
+	ktap_diag "clone1: wrote $(marker src-at-save disk-wrote), reads $(marker clone1 disk-read)"
+	[ -n "$(marker src-at-save disk-wrote)" ] &&
+		[ "$(marker src-at-save disk-wrote)" = "$(marker clone1 disk-read)" ]
+	check disk_data_after_restore $?
+	[ ! -f $T/src.rc ] && [ ! -f $T/clone1.rc ] && wait_for src "HVX-GUEST: count $(($(last_count $T/src.out) + 2))\$" 60
+	check source_and_clone_run_together $?
+	qmp src '{"execute": "quit"}'
+	wait_exit src
+	ktap_diag "src: exit $rc: $(tail -n 1 $T/src.err)"
+	[ "$rc" = 0 ] && [ ! -e $T/src.sock ]
+	check qmp_quit $?
+	qmp clone1 '{"execute": "quit"}'
+	wait_exit clone1
+	[ "$rc" = 0 ]
+	check clone_quits $?
+fi
+
+# The same file again, on the source's tap: an independent clone from the
+# same point, whose network works and which announced itself.
+if [ -z "$skip" ]; then
+	cp $T/disk1.img $T/disk2.img
+	start clone2 --incoming file:$T/a.snap -m ${MEM_MB}M -d $T/disk2.img -n tap=$TAP,mac=$MAC -v
+	wait_for clone2 "HVX-GUEST: ping-ok" 120
+	check network_after_restore $?
+	grep -q 'announced 52:54:00:12:34:57 (RARP)' $T/clone2.err
+	check restored_nic_announces_itself $?
+	consecutive $T/src-at-save.out $T/clone2.out
+	check second_clone_from_the_same_point $?
+fi
+
+# Save and restore again and again: each run a restore of the last save.
+if [ -z "$skip" ]; then
+	ok=0
+	cp $T/src-at-save.out $T/chain.out
+	prev=clone2 snap=$T/a.snap
+	for i in $(seq 1 $CYCLES); do
+		wait_for $prev "HVX-GUEST: count $(($(last_count $T/chain.out $T/$prev.out) + 1))\$" 60 ||
+			{ ok=1; ktap_diag "cycle $i: $prev does not count"; break; }
+		# A restore reads the whole file at start: the last one can go.
+		[ "$snap" = $T/a.snap ] || rm -f $snap
+		qmp $prev '{"execute": "migrate", "arguments": {"uri": "file:'$T/c$i.snap'"}}'
+		grep -q '"return"' $T/$prev.reply ||
+			{ ok=1; ktap_diag "cycle $i: $(cat $T/$prev.reply)"; break; }
+		qmp $prev '{"execute": "quit"}'
+		wait_exit $prev
+		[ "$rc" = 0 ] || { ok=1; ktap_diag "cycle $i: $prev exit $rc: $(tail -n 1 $T/$prev.err)"; break; }
+		cat $T/$prev.out >>$T/chain.out
+		[ "$prev" = clone2 ] || rm -f $T/$prev.out $T/$prev.err $T/$prev.qmp
+		snap=$T/c$i.snap
+		start cyc$i --incoming file:$snap -m ${MEM_MB}M -d $T/disk2.img -n tap=$TAP,mac=$MAC
+		prev=cyc$i
+	done
+	wait_for $prev "HVX-GUEST: count $(($(last_count $T/chain.out $T/$prev.out) + 1))\$" 60 || ok=1
+	rm -f $snap
+	ktap_diag "after $CYCLES save/restore cycles: count $(last_count $T/chain.out $T/$prev.out)"
+	consecutive $T/chain.out $T/$prev.out || ok=1
+	[ $ok -eq 0 ]
+	check save_restore_cycles_count_on $?
+fi
+
+# Bad snapshots, refused before anything runs.
+if [ -z "$skip" ]; then
+	size=$(ls -l $T/a.snap | awk '{ print $5 }')
+	head -c $((size / 2)) $T/a.snap >$T/trunc.snap
+	refused truncated_snapshot_refused --incoming file:$T/trunc.snap -m ${MEM_MB}M $DISK -n tap=$TAP2,mac=$MAC
+	rm -f $T/trunc.snap
+	# One byte in the middle changed, then changed back.
+	at=$((size / 3))
+	dd if=$T/a.snap of=$T/byte bs=1 skip=$at count=1 2>/dev/null
+	orig=$(od -An -tu1 $T/byte | tr -d ' ')
+	[ "$orig" = 255 ] && new=0 || new=377
+	printf "\\$new" | dd of=$T/a.snap bs=1 seek=$at conv=notrunc 2>/dev/null
+	refused corrupt_snapshot_refused --incoming file:$T/a.snap -m ${MEM_MB}M $DISK -n tap=$TAP2,mac=$MAC
+	dd if=$T/byte of=$T/a.snap bs=1 seek=$at conv=notrunc 2>/dev/null
+	refused other_memory_size_refused --incoming file:$T/a.snap -m 256M $DISK -n tap=$TAP2,mac=$MAC
+	refused other_cpu_count_refused --incoming file:$T/a.snap -m ${MEM_MB}M -c 2 $DISK -n tap=$TAP2,mac=$MAC
+	refused missing_devices_refused --incoming file:$T/a.snap -m ${MEM_MB}M
+	printf 'HVXSNAP\n\002\000\000\000\020\000\000\000' >$T/version.snap
+	refused other_version_refused --incoming file:$T/version.snap -m ${MEM_MB}M
+	refused not_a_snapshot_refused --incoming file:$KERNEL -m ${MEM_MB}M
+	: >$T/empty.snap
+	refused empty_snapshot_refused --incoming file:$T/empty.snap -m ${MEM_MB}M
+else
+	for t in truncated corrupt other_memory_size other_cpu_count missing_devices other_version \
+		 not_a empty; do
+		ktap_skip ${t}_snapshot_refused "$skip"
+	done
+fi
+
+# system_powerdown: Ctrl-Alt-Del; Linux reboots, which ends the run as a power-off.
+if [ -z "$skip" ]; then
+	qmp $prev '{"execute": "system_powerdown"}'
+	grep -q '"event": "POWERDOWN"' $T/$prev.qmp
+	check qmp_system_powerdown $?
+	wait_exit $prev 120
+	ktap_diag "$prev: exit $rc: $(tail -n 1 $T/$prev.err)"
+	[ "$rc" = 0 ] && grep -q 'after system_powerdown' $T/$prev.err
+	check guest_powers_down $?
+fi
+
+# Nothing left behind: no VM alive, hvx.ko's memory back.
+if [ -z "$skip" ]; then
+	used=$(awk '$1 == "hvx" { print $3 }' /proc/modules)
+	ktap_diag "hvx.ko use count after all runs: $used"
+	[ "$used" = 0 ]
+	check no_vm_left $?
+	! grep -E 'WARNING: CPU:|Call Trace|BUG:|Oops|I/O error|insmod-failed' $T/*.out | defuse | grep .
+	check guest_logs_are_clean $?
+fi
+ip link del $TAP 2>/dev/null
+ip link del $TAP2 2>/dev/null
+ktap_finish
