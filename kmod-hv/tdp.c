@@ -66,14 +66,10 @@ int tdp_map(struct hvx_vm *vm, u64 gpa, struct page *page, bool writable)
 	return 0;
 }
 
-/*
- * Empty the entry for the guest frame at @gpa.  True if it was present:
- * the caller must then flush (hvx_flush_guest_tlbs) before relying on it.
- */
-bool tdp_unmap(struct hvx_vm *vm, u64 gpa)
+/* The leaf entry for @gpa, or NULL where no table reaches it. */
+static u64 *tdp_leaf_entry(struct hvx_vm *vm, u64 gpa)
 {
 	u64 *table = page_address(vm->tdp_root);
-	u64 *leaf;
 	int level;
 
 	lockdep_assert_held(&vm->mmu_lock);
@@ -81,11 +77,21 @@ bool tdp_unmap(struct hvx_vm *vm, u64 gpa)
 		u64 entry = table[tdp_index(gpa, level)];
 
 		if (!entry)
-			return false;
+			return NULL;
 		table = __va(entry & TDP_ADDR_MASK);
 	}
-	leaf = &table[tdp_index(gpa, 1)];
-	if (!*leaf)
+	return &table[tdp_index(gpa, 1)];
+}
+
+/*
+ * Empty the entry for the guest frame at @gpa.  True if it was present:
+ * the caller must then flush (hvx_flush_guest_tlbs) before relying on it.
+ */
+bool tdp_unmap(struct hvx_vm *vm, u64 gpa)
+{
+	u64 *leaf = tdp_leaf_entry(vm, gpa);
+
+	if (!leaf || !*leaf)
 		return false;
 	WRITE_ONCE(*leaf, 0);
 	return true;
@@ -97,20 +103,9 @@ bool tdp_unmap(struct hvx_vm *vm, u64 gpa)
  */
 bool tdp_write_protect(struct hvx_vm *vm, u64 gpa)
 {
-	u64 *table = page_address(vm->tdp_root);
-	u64 *leaf;
-	int level;
+	u64 *leaf = tdp_leaf_entry(vm, gpa);
 
-	lockdep_assert_held(&vm->mmu_lock);
-	for (level = HVX_TDP_LEVELS; level > 1; level--) {
-		u64 entry = table[tdp_index(gpa, level)];
-
-		if (!entry)
-			return false;
-		table = __va(entry & TDP_ADDR_MASK);
-	}
-	leaf = &table[tdp_index(gpa, 1)];
-	if (!(*leaf & BIT_ULL(1)))
+	if (!leaf || !(*leaf & BIT_ULL(1)))
 		return false;
 	WRITE_ONCE(*leaf, *leaf & ~BIT_ULL(1));
 	return true;

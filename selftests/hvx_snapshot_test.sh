@@ -80,8 +80,9 @@ last_count() {
 	counts "$@" | tail -n 1
 }
 
+# marker NAME KEY: the first "HVX-GUEST: KEY value" (the last line may be cut).
 marker() {
-	tr -d '\r' <$T/$1.out | sed -n "s/^HVX-GUEST: $2 //p" | tail -n 1
+	tr -d '\r' <$T/$1.out | sed -n "s/^HVX-GUEST: $2 //p" | head -n 1
 }
 
 # refused NAME ARGS...: hvx-run --incoming refuses: status 2, one line, no guest output.

@@ -30,6 +30,17 @@ static inline int hvx_get_caps(int fd, struct hvx_caps *caps)
 	return ioctl(fd, HVX_GET_CAPS, caps);
 }
 
+/* HVX_VENDOR_* of this host's hvx.ko, or exit as hvx_open_or_exit() does. */
+static inline uint32_t hvx_vendor_or_exit(void)
+{
+	struct hvx_caps caps;
+	int fd = hvx_open_or_exit();
+
+	hvx_get_caps(fd, &caps);
+	close(fd);
+	return caps.vendor;
+}
+
 /* Does the word @flag appear in /proc/cpuinfo (flags or vmx flags)? */
 static inline bool host_has_cpu_flag(const char *flag)
 {

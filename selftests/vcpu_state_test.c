@@ -481,20 +481,17 @@ int main(void)
 {
 	struct guest_vm vm;
 	struct guest_vcpu v;
-	struct hvx_caps caps;
-	int sys;
+	uint32_t vendor;
 
 	guest_require_vcpus();
-	sys = hvx_open_or_exit();
-	hvx_get_caps(sys, &caps);
-	close(sys);
+	vendor = hvx_vendor_or_exit();
 	ktap_plan(62);
 	if (guest_vm_create(&vm, GUEST_MEM_DEFAULT) || guest_vcpu_create(&vm, &v, 0)) {
 		ktap_result(false, "vm");
 		return ktap_finish();
 	}
 	test_fpu(&v);
-	test_events(&v, caps.vendor == HVX_VENDOR_INTEL_VMX);
+	test_events(&v, vendor == HVX_VENDOR_INTEL_VMX);
 	{
 		struct hvx_lapic_state s;
 
