@@ -92,6 +92,8 @@ bench_mib=16
 soak_s=60
 soak_net=2
 soak_md5=
+dirty_mib=
+tcp_port=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	hvxguest=*) variant=${arg#hvxguest=} ;;
@@ -99,6 +101,8 @@ for arg in $(cat /proc/cmdline); do
 	hvxsoak=*) soak_s=${arg#hvxsoak=} ;;
 	hvxsoaknet=*) soak_net=${arg#hvxsoaknet=} ;;
 	hvxsoakmd5=*) soak_md5=${arg#hvxsoakmd5=} ;;
+	hvxdirty=*) dirty_mib=${arg#hvxdirty=} ;;
+	hvxtcp=*) tcp_port=${arg#hvxtcp=} ;;
 	esac
 done
 
@@ -171,7 +175,7 @@ count)
 	load_virtio count
 	wait_disks vda
 	token=
-	if [ -b /dev/vda ]; then
+	if [ -b /dev/vda ] && [ "$(cat /sys/block/vda/ro)" = 0 ]; then
 		token=token-$RANDOM$RANDOM
 		echo $token | dd of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null
 		sync
@@ -179,6 +183,18 @@ count)
 	fi
 	net=
 	ls /sys/class/net | grep -qv '^lo$' && net_up && say net-up $net
+	# hvxtcp=PORT: a TCP stream of numbered lines to the host, 5 a second.
+	if [ -n "$tcp_port" ] && [ -n "$net" ]; then
+		( j=0; while :; do j=$((j + 1)); echo "tcp $j"; sleep 0.2; done ) |
+			nc 10.0.2.1 $tcp_port &
+	fi
+	# hvxdirty=MIB: memory rewritten steadily, MIB of random bytes copied
+	# over and over in the initramfs (RAM).
+	if [ -n "$dirty_mib" ]; then
+		head -c $((dirty_mib << 20)) /dev/urandom >/tmp/src
+		( while :; do cp /tmp/src /tmp/dst; done ) &
+		say dirtying $dirty_mib
+	fi
 	i=0
 	while :; do
 		i=$((i + 1))

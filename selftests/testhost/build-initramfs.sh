@@ -47,6 +47,15 @@ for v in amd intel; do
 	done >"$root/lib/hvx/kmod/kvm_$v.list"
 done
 
+# The host's own NIC for the two-host migration test (virtio-net-pci; on 6.1
+# virtio_pci is a module too).
+for m in virtio_pci virtio_net; do
+	modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }' |
+	while read -r ko; do
+		add_kmod "$ko"
+	done
+done | awk '!seen[$0]++' >"$root/lib/hvx/kmod/hostnet.list"
+
 make -s -C "$top/selftests" install DESTDIR="$root/tests"
 
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out"

@@ -7,6 +7,7 @@
 # on SVM and on VMX, and the guests under hvx-run are the host's kernel.
 #   svm-smp1  6.1   QEMU, 1 CPU      vmx       6.1   Bochs, 1 CPU
 #   svm-smp2  6.12  QEMU, 2 CPUs     vmx-smp2  6.12  Bochs, 2 CPUs
+#   migrate-pair 6.12: two 1-CPU QEMU hosts, a live migration between them
 # The emulators are single-threaded, so independent hosts run side by
 # side, $HVX_CHECK_JOBS at a time (default: the number of CPUs), the
 # longest first.
@@ -85,6 +86,8 @@ step vmx "$here/run-bochs.sh" vmx "$k61" "$(initrd "$k61")" "$logs"
 step vmx-smp2 "$here/run-bochs.sh" vmx-smp2 "$k612" "$(initrd "$k612")" "$logs" -cpus 2
 step svm-smp1 "$here/run-qemu.sh" svm-smp1 "$k61" "$(initrd "$k61")" "$logs" -smp 1
 step svm-smp2 "$here/run-qemu.sh" svm-smp2 "$k612" "$(initrd "$k612")" "$logs" -smp 2
+# Live migration between two hosts (two emulators at once, for a while).
+step migrate-pair "$here/run-migrate-pair.sh" migrate-pair "$k612" "$(initrd "$k612")" "$logs"
 for k in "$k61" "$k612"; do
 	v=${k%%-*}
 	v=${v%.*}	# 6.1.0 -> 6.1, 6.12.117+deb12 -> 6.12

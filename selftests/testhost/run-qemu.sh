@@ -3,7 +3,7 @@
 # run-qemu.sh - boots the SVM test host (QEMU TCG, AMD SVM + NPT) and judges its console log.
 # Usage: run-qemu.sh NAME KVER INITRAMFS LOGDIR [-smp N] [-mem MIB] [-mode check|run|novirt] [-cpu MODEL]
 #                    [-timeout S] [-icount] [-tests a,b,...] [-append "WORDS"] [-qemu patched|debian]
-#                    [-accel single|multi]
+#                    [-accel single|multi] [-net-stream server|client:PORT]
 set -uo pipefail
 name=$1 kver=$2 initrd=$3 logdir=$4
 shift 4
@@ -27,6 +27,14 @@ while [ $# -gt 0 ]; do
 	-icount) extra+=(-icount shift=0,sleep=off); shift ;;
 	-tests) tests="$tests hvxtests=$2"; shift 2 ;;
 	-append) tests="$tests $2"; shift 2 ;;
+	-net-stream)
+		# A virtio NIC joined to another host's over a TCP stream on the loopback.
+		side=${2%%:*} port=${2#*:}
+		if [ "$side" = server ]; then opts=server=on,mac=52:54:00:77:00:02
+		else opts=server=off,reconnect-ms=500,mac=52:54:00:77:00:01; fi
+		extra+=(-netdev "stream,id=pair,${opts%%,mac=*},addr.type=inet,addr.host=127.0.0.1,addr.port=$port"
+			-device "virtio-net-pci,netdev=pair,${opts##*,}")
+		shift 2 ;;
 	*) echo "run-qemu.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done

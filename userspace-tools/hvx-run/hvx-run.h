@@ -69,6 +69,24 @@ bool vm_stopped_by_signal(void);
 /* vm.c: VM, RAM and vCPUs. */
 void vm_create(uint64_t ram_size, int nr_vcpus);
 void *gpa_to_hva(uint64_t gpa, uint64_t len);
+
+/* Guest RAM as hvx.ko's regions: slot 0 below the MMIO hole, slot 1 above 4 GiB. */
+struct ram_region {
+	uint32_t slot;
+	uint64_t gpa, size;
+};
+int ram_regions(struct ram_region r[2]);
+
+/*
+ * Pages hvx-run's devices write (virtqueue buffers the device fills, used
+ * rings), which hvx.ko's dirty log cannot see: tracked while a live
+ * migration runs (ram_dirty_start), and taken per region with
+ * ram_dirty_take, which ORs them into @bits and clears them.
+ */
+void ram_dirty(uint64_t gpa, uint64_t len);
+void ram_dirty_start(void);
+void ram_dirty_stop(void);
+void ram_dirty_take(const struct ram_region *r, uint64_t *bits);
 void vcpus_start(void);
 void vcpus_stop(void);
 void vcpu_halted(struct vcpu *vcpu);
@@ -78,6 +96,8 @@ void vcpu_halted(struct vcpu *vcpu);
  * threads bracket each piece of work with device_work_begin/end.
  */
 void vm_pause(void);
+/* Auto-converge for live migration: the vCPUs sleep @pct % of the time (0: off). */
+void vcpus_throttle(int pct);
 void vm_resume(void);
 void vm_pause_abort(void);
 void device_work_begin(void);

@@ -12,6 +12,7 @@
 
 #include "hvx-run.h"
 #include "control/control.h"
+#include "migration/live.h"
 #include "migration/snapshot.h"
 #include "migration/state.h"
 #include "virtio/virtio.h"
@@ -21,7 +22,8 @@ int verbose;
 static const char usage[] =
 "usage: hvx-run -k BZIMAGE [-i INITRD] [-p CMDLINE] [-m SIZE] [-c N] [-d FILE[,ro]]...\n"
 "               [-n tap=NAME[,mac=MAC]]... [--qmp PATH] [-v]\n"
-"       hvx-run --incoming file:SNAPSHOT [-m SIZE] [-c N] [-d FILE]... [-n tap=NAME]... [--qmp PATH]\n"
+"       hvx-run --incoming file:SNAPSHOT|tcp:[ADDRESS]:PORT [-m SIZE] [-c N] [-d FILE]...\n"
+"               [-n tap=NAME]... [--qmp PATH]\n"
 "Boots a Linux bzImage (x86 64-bit boot protocol) in an hvx virtual machine,\n"
 "with its serial console (ttyS0) on stdin/stdout.\n"
 "\n"
@@ -40,8 +42,10 @@ static const char usage[] =
 "                        keyboard; the guest's reset then ends the run as a power-off),\n"
 "                        system_reset (ends the run, status 10), quit, query-cpus-fast,\n"
 "                        migrate {\"uri\": \"file:PATH\"} (saves the VM, which stays stopped),\n"
-"                        query-migrate\n"
+"                        migrate {\"uri\": \"tcp:ADDRESS:PORT\"} (live, pre-copy), migrate_cancel,\n"
+"                        migrate-set-parameters (downtime-limit, max-bandwidth), query-migrate\n"
 "      --incoming file:SNAPSHOT  restore a VM saved by migrate instead of booting a kernel;\n"
+"      --incoming tcp:[ADDRESS]:PORT  wait there for a live migration and run the guest it brings;\n"
 "                        -m and -c must be as at the save, and the same disks and taps\n"
 "                        given in the same order (-k, -i and -p are not needed)\n"
 "  -v, --verbose         log MSR accesses, unknown ports and MMIO on stderr (-vv: MSIs\n"
@@ -249,9 +253,9 @@ int main(int argc, char **argv)
 		case 'v': verbose++; break;
 		case 'Q': qmp_path = optarg; break;
 		case 'I':
-			if (strncmp(optarg, "file:", 5) || !optarg[5])
-				bad_usage("--incoming %s: only file:PATH is supported", optarg);
-			incoming = optarg + 5;
+			if ((strncmp(optarg, "file:", 5) || !optarg[5]) && strncmp(optarg, "tcp:", 4))
+				bad_usage("--incoming %s: file:PATH or tcp:[ADDRESS]:PORT", optarg);
+			incoming = optarg;
 			break;
 		case 'h': fputs(usage, stdout); return 0;
 		case ':': bad_usage("option %s needs an argument", argv[optind - 1]);
@@ -296,7 +300,9 @@ int main(int argc, char **argv)
 		struct snapshot_stats st;
 		const char *err;
 
-		if (snapshot_load(incoming, &st, &err))
+		if (!strncmp(incoming, "tcp:", 4) ?
+		    migration_incoming_tcp(incoming + 4, &st, &err) :
+		    snapshot_load(incoming + 5, &st, &err))
 			die(ST_USAGE, "--incoming: %s", err);
 		vlog("restored %s: %llu pages, %llu bytes", incoming,
 		     (unsigned long long)st.pages_saved, (unsigned long long)st.bytes);

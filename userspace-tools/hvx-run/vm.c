@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -104,6 +105,54 @@ void *gpa_to_hva(uint64_t gpa, uint64_t len)
 	return NULL;
 }
 
+int ram_regions(struct ram_region r[2])
+{
+	r[0] = (struct ram_region){ 0, 0, vm.low_end };
+	if (!vm.high_end)
+		return 1;
+	r[1] = (struct ram_region){ 1, MMIO_HOLE_END, vm.high_end - MMIO_HOLE_END };
+	return 2;
+}
+
+/* One bit per 4 KiB of the guest-physical span, while migrating. */
+static uint64_t *dirty_bits;
+static volatile bool dirty_on;
+
+void ram_dirty(uint64_t gpa, uint64_t len)
+{
+	uint64_t p;
+
+	if (!dirty_on || !len)
+		return;
+	for (p = gpa >> 12; p <= (gpa + len - 1) >> 12; p++)
+		__atomic_fetch_or(&dirty_bits[p / 64], 1ull << (p % 64), __ATOMIC_RELAXED);
+}
+
+void ram_dirty_start(void)
+{
+	uint64_t span = vm.high_end ? vm.high_end : vm.low_end;
+
+	if (!dirty_bits)
+		dirty_bits = calloc((span >> 12) / 64 + 1, sizeof(*dirty_bits));
+	if (!dirty_bits)
+		die(ST_INTERNAL, "out of memory");
+	__atomic_store_n(&dirty_on, true, __ATOMIC_SEQ_CST);
+}
+
+void ram_dirty_stop(void)
+{
+	__atomic_store_n(&dirty_on, false, __ATOMIC_SEQ_CST);
+}
+
+void ram_dirty_take(const struct ram_region *r, uint64_t *bits)
+{
+	uint64_t first = r->gpa >> 12, n = r->size >> 12, i;
+
+	/* Regions start at multiples of 64 pages (0 and 4 GiB). */
+	for (i = 0; i < (n + 63) / 64; i++)
+		bits[i] |= __atomic_exchange_n(&dirty_bits[first / 64 + i], 0, __ATOMIC_RELAXED);
+}
+
 /* One line on where a vCPU stands, for the messages of unexpected endings. */
 static const char *vcpu_state(struct vcpu *v)
 {
@@ -182,9 +231,52 @@ void device_work_end(void)
 	pthread_rwlock_unlock(&device_work_lock);
 }
 
-/* After an EINTR: park if a pause asked for it. */
+/*
+ * Auto-converge: while a live migration cannot keep up, a ticker kicks
+ * every vCPU out of the guest each THROTTLE_TICK_US and the vCPU sleeps
+ * for throttle_pct of it before going back in.
+ */
+#define THROTTLE_TICK_US	20000
+static volatile int throttle_pct;
+static bool ticker_started;
+
+static void *throttle_ticker(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (;;) {
+		usleep(THROTTLE_TICK_US);
+		if (!throttle_pct || vm_stopping())
+			continue;
+		for (i = 0; i < vm.nr_running; i++)
+			if (vm.vcpus[i].started)
+				pthread_kill(vm.vcpus[i].thread, SIGUSR1);
+	}
+	return NULL;
+}
+
+void vcpus_throttle(int pct)
+{
+	pthread_t t;
+
+	throttle_pct = pct;
+	if (pct && !ticker_started && !pthread_create(&t, NULL, throttle_ticker, NULL)) {
+		ticker_started = true;
+		pthread_setname_np(t, "hvx-throttle");
+		pthread_detach(t);
+	}
+	if (pct)
+		vlog("vCPUs throttled to %d%% off", pct);
+}
+
+/* After an EINTR: park if a pause asked for it, sleep if throttled. */
 static void vcpu_park(struct vcpu *v)
 {
+	int pct = throttle_pct;
+
+	if (pct && !pause_requested)
+		usleep(THROTTLE_TICK_US * pct / 100);
 	pthread_mutex_lock(&run_lock);
 	if (pause_requested) {
 		nr_parked++;

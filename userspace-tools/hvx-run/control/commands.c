@@ -8,19 +8,13 @@
 #include "hvx-run.h"
 #include "control/control.h"
 #include "control/qmp.h"
+#include "migration/live.h"
 #include "migration/snapshot.h"
 
 /* Guarded by the QMP server running one command at a time, and by state_lock for readers. */
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 static enum run_state run_state = RS_RUNNING;
 static volatile bool quit_requested;
-
-static struct {
-	const char *status;	/* NULL: no migration yet */
-	char error[300];
-	uint64_t total_ms, downtime_ms;
-	struct snapshot_stats st;
-} mig;
 
 static const char *const state_names[] = {
 	[RS_RUNNING] = "running", [RS_PAUSED] = "paused", [RS_POSTMIGRATE] = "postmigrate",
@@ -66,9 +60,18 @@ static bool pause_guest(void)
 	return true;
 }
 
+/* stop and cont would fight the migration thread over the pause. */
+static bool refuse_while_migrating(struct qmp_reply *r)
+{
+	if (!migration_active())
+		return false;
+	qmp_error(r, "GenericError", "a migration is running: wait for it or migrate_cancel");
+	return true;
+}
+
 static void cmd_stop(const struct json *args, struct qmp_reply *r)
 {
-	if (!qmp_args_check(r, args, NULL))
+	if (!qmp_args_check(r, args, NULL) || refuse_while_migrating(r))
 		return;
 	if (run_state != RS_RUNNING)
 		return;		/* QEMU: stopping a stopped VM is no error */
@@ -82,7 +85,7 @@ static void cmd_stop(const struct json *args, struct qmp_reply *r)
 
 static void cmd_cont(const struct json *args, struct qmp_reply *r)
 {
-	if (!qmp_args_check(r, args, NULL))
+	if (!qmp_args_check(r, args, NULL) || refuse_while_migrating(r))
 		return;
 	if (run_state == RS_SHUTDOWN) {
 		qmp_error(r, "GenericError", "the VM is shutting down");
@@ -143,86 +146,148 @@ static void cmd_query_cpus_fast(const struct json *args, struct qmp_reply *r)
 	qmp_return(r, "[%s]", buf);
 }
 
-static void migration_event(const char *status)
-{
-	qmp_event("MIGRATION", "{\"status\": \"%s\"}", status);
-}
-
 /*
  * migrate "file:PATH": the VM stops (if it ran), is written to PATH, and
  * stays stopped in "postmigrate" as QEMU's source does; 'cont' runs it
  * on, 'quit' ends it.  Synchronous: the reply comes once the file is whole.
  */
+static void migrate_to_file(const char *path, struct qmp_reply *r)
+{
+	bool was_running = run_state == RS_RUNNING;
+	struct snapshot_stats st = { 0 };
+	const char *err;
+	char why[300];
+	uint64_t t_stop;
+
+	migration_begin();
+	if (was_running && !pause_guest()) {
+		migration_file_done(&st, 0, "the VM is shutting down");
+		qmp_error(r, "GenericError", "the VM is shutting down");
+		return;
+	}
+	t_stop = now_ms();
+	if (snapshot_save(path, &st, &err)) {
+		snprintf(why, sizeof(why), "%s: %s", path, err);
+		migration_file_done(&st, now_ms() - t_stop, why);
+		if (was_running)
+			vm_resume();
+		qmp_error(r, "GenericError", "%s", why);
+		return;
+	}
+	migration_file_done(&st, now_ms() - t_stop, NULL);
+	if (was_running) {
+		set_state(RS_POSTMIGRATE);
+		qmp_event("STOP", NULL);
+	}
+	vlog("migrate: %s, %llu bytes", path, (unsigned long long)st.bytes);
+}
+
+/* migrate "tcp:HOST:PORT": live, on its own thread; query-migrate follows it. */
 static void cmd_migrate(const struct json *args, struct qmp_reply *r)
 {
-	const char *uri, *err;
+	const char *uri, *why;
 	bool detach = false;
-	uint64_t t0, t_stop;
-	bool was_running = run_state == RS_RUNNING;
 
 	if (!qmp_args_check(r, args, "uri", "detach", "resume", NULL) ||
 	    !qmp_arg_str(r, args, "uri", true, &uri) ||
 	    !qmp_arg_bool(r, args, "detach", false, NULL, &detach))
 		return;
-	if (strncmp(uri, "file:", 5) || !uri[5]) {
-		qmp_error(r, "GenericError",
-			  "Migration URI '%s' is not supported: hvx-run migrates to file:PATH", uri);
-		return;
-	}
 	if (run_state == RS_SHUTDOWN) {
 		qmp_error(r, "GenericError", "the VM is shutting down");
 		return;
 	}
-	t0 = now_ms();
-	memset(&mig, 0, sizeof(mig));
-	mig.status = "setup";
-	migration_event("setup");
-	if (was_running && !pause_guest()) {
-		qmp_error(r, "GenericError", "the VM is shutting down");
+	if (migration_active()) {
+		qmp_error(r, "GenericError", "a migration is already running");
 		return;
 	}
-	t_stop = now_ms();
-	mig.status = "active";
-	migration_event("active");
-	if (snapshot_save(uri + 5, &mig.st, &err)) {
-		snprintf(mig.error, sizeof(mig.error), "%s: %s", uri + 5, err);
-		mig.status = "failed";
-		migration_event("failed");
-		if (was_running)
-			vm_resume();
-		qmp_error(r, "GenericError", "%s", mig.error);
+	if (!strncmp(uri, "file:", 5) && uri[5]) {
+		migrate_to_file(uri + 5, r);
+	} else if (!strncmp(uri, "tcp:", 4)) {
+		if (run_state != RS_RUNNING) {
+			qmp_error(r, "GenericError", "a live migration needs a running VM: 'cont' first");
+			return;
+		}
+		if (migration_start_tcp(uri + 4, &why))
+			qmp_error(r, "GenericError", "%s", why);
+	} else {
+		qmp_error(r, "GenericError",
+			  "Migration URI '%s' is not supported: hvx-run migrates to file:PATH "
+			  "and tcp:HOST:PORT", uri);
+	}
+}
+
+/* The live migration thread has handed the guest over: this side stays stopped. */
+void control_migrated(void)
+{
+	set_state(RS_POSTMIGRATE);
+	qmp_event("STOP", NULL);
+}
+
+static void cmd_migrate_cancel(const struct json *args, struct qmp_reply *r)
+{
+	if (!qmp_args_check(r, args, NULL))
+		return;
+	migration_cancel();	/* no error when none runs, as QEMU */
+}
+
+static void cmd_migrate_set_parameters(const struct json *args, struct qmp_reply *r)
+{
+	struct migration_params *p = migration_params();
+	int64_t downtime = p->downtime_limit_ms, bw = p->max_bandwidth;
+
+	if (!qmp_args_check(r, args, "downtime-limit", "max-bandwidth", NULL) ||
+	    !qmp_arg_int(r, args, "downtime-limit", false, NULL, &downtime) ||
+	    !qmp_arg_int(r, args, "max-bandwidth", false, NULL, &bw))
+		return;
+	/* QEMU's ranges: downtime 0..2000000 ms, bandwidth 0..SIZE_MAX. */
+	if (downtime < 0 || downtime > 2000000) {
+		qmp_error(r, "GenericError", "Parameter 'downtime_limit' expects an integer in the "
+			  "range of 0 to 2000000 milliseconds");
 		return;
 	}
-	mig.total_ms = now_ms() - t0;
-	mig.downtime_ms = now_ms() - t_stop;
-	mig.status = "completed";
-	if (was_running) {
-		set_state(RS_POSTMIGRATE);
-		qmp_event("STOP", NULL);
+	if (bw < 0) {
+		qmp_error(r, "GenericError", "Parameter 'max_bandwidth' expects an integer in the "
+			  "range of 0 to %lld bytes/second", (long long)INT64_MAX);
+		return;
 	}
-	migration_event("completed");
-	vlog("migrate: %s, %llu bytes, %llu ms", uri + 5, (unsigned long long)mig.st.bytes,
-	     (unsigned long long)mig.total_ms);
+	p->downtime_limit_ms = downtime;
+	p->max_bandwidth = bw;
+}
+
+static void cmd_query_migrate_parameters(const struct json *args, struct qmp_reply *r)
+{
+	struct migration_params *p = migration_params();
+
+	if (!qmp_args_check(r, args, NULL))
+		return;
+	qmp_return(r, "{\"downtime-limit\": %llu, \"max-bandwidth\": %llu}",
+		   (unsigned long long)p->downtime_limit_ms, (unsigned long long)p->max_bandwidth);
 }
 
 static void cmd_query_migrate(const struct json *args, struct qmp_reply *r)
 {
+	struct migration_info i;
+	bool done;
+
 	if (!qmp_args_check(r, args, NULL))
 		return;
-	if (!mig.status)
+	migration_info_get(&i);
+	if (!i.status)
 		return;		/* {} as QEMU before any migration */
-	if (!strcmp(mig.status, "failed")) {
-		qmp_return(r, "{\"status\": \"failed\", \"error-desc\": %s}", qmp_json_str(mig.error));
-		return;
-	}
-	qmp_return(r, "{\"status\": \"%s\", \"total-time\": %llu, \"downtime\": %llu, "
-		   "\"setup-time\": 0, \"ram\": {\"transferred\": %llu, \"total\": %llu, "
-		   "\"remaining\": 0, \"duplicate\": %llu, \"normal\": %llu, \"normal-bytes\": %llu, "
-		   "\"dirty-sync-count\": 1, \"page-size\": 4096}}",
-		   mig.status, (unsigned long long)mig.total_ms, (unsigned long long)mig.downtime_ms,
-		   (unsigned long long)mig.st.bytes, (unsigned long long)vm.ram_size,
-		   (unsigned long long)mig.st.pages_zero, (unsigned long long)mig.st.pages_saved,
-		   (unsigned long long)mig.st.pages_saved * 4096);
+	done = !strcmp(i.status, "completed");
+	qmp_return(r, "{\"status\": \"%s\", \"total-time\": %llu, \"%s\": %llu, "
+		   "\"setup-time\": 0%s%s%s, \"ram\": {\"transferred\": %llu, \"total\": %llu, "
+		   "\"remaining\": %llu, \"duplicate\": %llu, \"normal\": %llu, "
+		   "\"normal-bytes\": %llu, \"dirty-sync-count\": %d, \"dirty-pages-rate\": %llu, "
+		   "\"mbps\": %llu, \"page-size\": 4096}%s%d}",
+		   i.status, (unsigned long long)i.total_ms, done ? "downtime" : "expected-downtime",
+		   (unsigned long long)(done ? i.downtime_ms : i.expected_downtime_ms),
+		   i.error[0] ? ", \"error-desc\": " : "", i.error[0] ? qmp_json_str(i.error) : "",
+		   "", (unsigned long long)i.transferred, (unsigned long long)vm.ram_size,
+		   (unsigned long long)i.remaining, (unsigned long long)i.zero_pages,
+		   (unsigned long long)i.normal_pages, (unsigned long long)i.normal_pages * 4096,
+		   i.passes, (unsigned long long)i.dirty_pages_rate, (unsigned long long)i.mbps,
+		   ", \"cpu-throttle-percentage\": ", i.throttle_pct);
 }
 
 int control_start(const char *path, const char **why)
@@ -235,6 +300,9 @@ int control_start(const char *path, const char **why)
 	qmp_register("quit", cmd_quit);
 	qmp_register("query-cpus-fast", cmd_query_cpus_fast);
 	qmp_register("migrate", cmd_migrate);
+	qmp_register("migrate_cancel", cmd_migrate_cancel);
+	qmp_register("migrate-set-parameters", cmd_migrate_set_parameters);
+	qmp_register("query-migrate-parameters", cmd_query_migrate_parameters);
 	qmp_register("query-migrate", cmd_query_migrate);
 	return qmp_start(path, why);
 }

@@ -8,6 +8,8 @@ enum run_state { RS_RUNNING, RS_PAUSED, RS_POSTMIGRATE, RS_SHUTDOWN };
 
 /* --qmp PATH: register the commands and serve; 0, or -1 with *why. */
 int control_start(const char *path, const char **why);
+/* migration/live.c: the guest is the receiver's now (postmigrate, event STOP). */
+void control_migrated(void);
 /* The run ends with @status: the SHUTDOWN event, and the socket removed. */
 void control_shutdown(int status);
 

@@ -18,8 +18,10 @@
 /*
  * The file: a header, then sections, each a header of its own (type,
  * CRC-32 of the payload, payload length) and its payload, in this order:
- * CONFIG, RAM (any number, each a run of pages), VCPU (one per vCPU),
- * DEVICES (the device state stream), END (how many sections came before).
+ * CONFIG, RAM (any number, each a run of pages; a live migration sends a
+ * page again in each pass that finds it dirty, and ZERO for a run that has
+ * become zero-filled), VCPU (one per vCPU), DEVICES (the device state
+ * stream), END (how many sections came before).
  * Never-touched and zero pages are not in the file: a restore leaves them
  * untouched, so they read as zeroes.  Host byte order throughout: a
  * snapshot moves between x86-64 hosts.
@@ -27,7 +29,7 @@
 #define SNAP_MAGIC	"HVXSNAP\n"
 #define SNAP_VERSION	1
 
-enum { SEC_CONFIG = 1, SEC_RAM, SEC_VCPU, SEC_DEVICES, SEC_END };
+enum { SEC_CONFIG = 1, SEC_RAM, SEC_VCPU, SEC_DEVICES, SEC_END, SEC_ZERO };
 
 struct snap_header {
 	char magic[8];
@@ -104,37 +106,98 @@ static uint32_t crc32_update(uint32_t crc, const void *buf, size_t len)
 
 /* ---- saving ---- */
 
-struct writer {
-	int fd;
-	uint64_t bytes;
-	uint32_t sections;
-	const char *err;
-};
+/* Write all of @iov (sockets may take part of it). */
+static int write_all(int fd, struct iovec *iov, int n)
+{
+	while (n) {
+		ssize_t done = writev(fd, iov, n);
 
-static void put_section(struct writer *w, uint32_t type, const struct iovec *parts, int n)
+		if (done < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (n && (size_t)done >= iov->iov_len) {
+			done -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (uint8_t *)iov->iov_base + done;
+			iov->iov_len -= done;
+		}
+	}
+	return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void put_section(struct mig_writer *w, uint32_t type, const struct iovec *parts, int n)
 {
 	struct iovec iov[4];
 	struct section h = { .type = type };
-	size_t total = sizeof(h);
-	ssize_t done;
 	int i;
 
 	if (w->err)
 		return;
+	if (w->cancel && *w->cancel) {
+		w->err = "cancelled";
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		h.crc = crc32_update(h.crc, parts[i].iov_base, parts[i].iov_len);
 		h.len += parts[i].iov_len;
 		iov[i + 1] = parts[i];
 	}
 	iov[0] = (struct iovec){ &h, sizeof(h) };
-	total += h.len;
-	done = writev(w->fd, iov, n + 1);
-	if (done != (ssize_t)total) {
-		w->err = done < 0 ? strerror(errno) : "short write";
+	if (write_all(w->fd, iov, n + 1)) {
+		w->err = strerror(errno);
 		return;
 	}
-	w->bytes += total;
+	w->bytes += sizeof(h) + h.len;
 	w->sections++;
+	/* max-bandwidth: no faster than the limit since the writer started. */
+	if (w->max_bandwidth) {
+		uint64_t due = w->t0_ns + w->bytes * 1000000000ull / w->max_bandwidth;
+		uint64_t now = mono_ns();
+
+		if (due > now) {
+			struct timespec ts = { (due - now) / 1000000000ull, (due - now) % 1000000000ull };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+void mig_writer_init(struct mig_writer *w, int fd)
+{
+	struct snap_header hdr = { .version = SNAP_VERSION, .header_len = sizeof(hdr) };
+
+	crc_init();
+	memset(w, 0, sizeof(*w));
+	w->fd = fd;
+	w->t0_ns = mono_ns();
+	memcpy(hdr.magic, SNAP_MAGIC, sizeof(hdr.magic));
+	if (write_all(fd, &(struct iovec){ &hdr, sizeof(hdr) }, 1))
+		w->err = strerror(errno);
+	w->bytes = sizeof(hdr);
+}
+
+void mig_write_config(struct mig_writer *w)
+{
+	struct snap_config cfg = {
+		.ram_size = vm.ram_size, .nr_vcpus = vm.nr_vcpus, .vendor = vm.vendor,
+		.lapic = vm.lapic,
+	};
+
+	memcpy(cfg.features, cpuid_features, sizeof(cfg.features));
+	put_section(w, SEC_CONFIG, &(struct iovec){ &cfg, sizeof(cfg) }, 1);
 }
 
 static bool page_is_zero(const uint8_t *p)
@@ -144,54 +207,83 @@ static bool page_is_zero(const uint8_t *p)
 	return !memcmp(p, zero, PAGE_SIZE);
 }
 
-/* The allocated, non-zero pages of one region, as runs. */
-static void save_region(struct writer *w, uint32_t slot, uint64_t gpa, uint64_t size,
-			struct snapshot_stats *st)
+/*
+ * The pages of @bits (bit i: the page at @gpa + i * 4 KiB) as runs of
+ * data; zero pages are left out, or, with @zero_markers (a later pass of
+ * a live migration, where the receiver may hold an older copy), sent as
+ * ZERO sections without data.
+ */
+void mig_write_pages(struct mig_writer *w, uint64_t gpa, const uint64_t *bits, uint64_t npages,
+		     bool zero_markers, struct snapshot_stats *st)
 {
-	uint64_t npages = size / PAGE_SIZE, first, words = (npages + 63) / 64, p;
-	uint64_t *bits = calloc(words, sizeof(*bits));
-	struct hvx_page_bitmap b = {
-		.slot = slot, .kind = HVX_BITMAP_ALLOCATED, .nr_pages = npages,
-		.bitmap = (uintptr_t)bits,
-	};
+	uint64_t p, first;
 
-	if (!bits) {
-		w->err = "out of memory";
-		return;
-	}
-	if (ioctl(vm.fd, HVX_GET_PAGE_BITMAP, &b)) {
-		w->err = strerror(errno);
-		free(bits);
-		return;
-	}
-	for (p = 0; p < words; p++)
-		st->pages_allocated += __builtin_popcountll(bits[p]);
 	for (p = 0; p < npages && !w->err;) {
+		bool zero;
+
 		if (!(bits[p / 64] >> (p % 64) & 1)) {
 			p++;
 			continue;
 		}
-		if (page_is_zero(vm.ram + gpa + p * PAGE_SIZE)) {
-			st->pages_zero++;
-			p++;
-			continue;
-		}
 		first = p;
+		zero = page_is_zero(vm.ram + gpa + p * PAGE_SIZE);
 		while (p < npages && p - first < RUN_PAGES && (bits[p / 64] >> (p % 64) & 1) &&
-		       (p == first || !page_is_zero(vm.ram + gpa + p * PAGE_SIZE)))
+		       page_is_zero(vm.ram + gpa + p * PAGE_SIZE) == zero)
 			p++;
 		{
-			uint64_t at = gpa + first * PAGE_SIZE;
+			uint64_t at = gpa + first * PAGE_SIZE, n = p - first;
 			struct iovec parts[2] = {
 				{ &at, sizeof(at) },
-				{ vm.ram + at, (p - first) * PAGE_SIZE },
+				{ vm.ram + at, n * PAGE_SIZE },
 			};
 
-			put_section(w, SEC_RAM, parts, 2);
-			st->pages_saved += p - first;
+			if (!zero) {
+				put_section(w, SEC_RAM, parts, 2);
+				st->pages_saved += n;
+			} else {
+				st->pages_zero += n;
+				if (zero_markers) {
+					parts[1] = (struct iovec){ &n, sizeof(n) };
+					put_section(w, SEC_ZERO, parts, 2);
+				}
+			}
 		}
 	}
-	free(bits);
+}
+
+/* Which pages of RAM region @slot (of @npages) hvx.ko has allocated or the guest dirtied. */
+int mig_page_bitmap(uint32_t slot, uint32_t kind, uint64_t npages, uint64_t *bits)
+{
+	struct hvx_page_bitmap b = {
+		.slot = slot, .kind = kind, .nr_pages = npages, .bitmap = (uintptr_t)bits,
+	};
+
+	return ioctl(vm.fd, HVX_GET_PAGE_BITMAP, &b);
+}
+
+/* Every allocated page of every region: a snapshot, or a live migration's first pass. */
+void mig_write_all_ram(struct mig_writer *w, struct snapshot_stats *st)
+{
+	struct ram_region r[2];
+	int i, n = ram_regions(r);
+
+	for (i = 0; i < n && !w->err; i++) {
+		uint64_t npages = r[i].size / PAGE_SIZE, words = (npages + 63) / 64, k;
+		uint64_t *bits = calloc(words, sizeof(*bits));
+
+		if (!bits) {
+			w->err = "out of memory";
+			return;
+		}
+		if (mig_page_bitmap(r[i].slot, HVX_BITMAP_ALLOCATED, npages, bits)) {
+			w->err = strerror(errno);
+		} else {
+			for (k = 0; k < words; k++)
+				st->pages_allocated += __builtin_popcountll(bits[k]);
+			mig_write_pages(w, r[i].gpa, bits, npages, false, st);
+		}
+		free(bits);
+	}
 }
 
 static int get_vcpu(struct vcpu *v, struct snap_vcpu *sv, const char **err)
@@ -218,57 +310,47 @@ static int get_vcpu(struct vcpu *v, struct snap_vcpu *sv, const char **err)
 	return 0;
 }
 
-int snapshot_save(const char *path, struct snapshot_stats *st, const char **err)
+/* The stopped VM's vCPUs, devices and the end marker. */
+void mig_write_machine(struct mig_writer *w)
 {
-	struct snap_header hdr = { .version = SNAP_VERSION, .header_len = sizeof(hdr) };
-	struct snap_config cfg = {
-		.ram_size = vm.ram_size, .nr_vcpus = vm.nr_vcpus, .vendor = vm.vendor,
-		.lapic = vm.lapic,
-	};
 	struct state dev = { 0 };
-	struct writer w = { 0 };
-	struct timespec ts;
 	struct snap_vcpu sv;
 	uint32_t count;
 	int i;
 
-	crc_init();
+	for (i = 0; i < vm.nr_vcpus && !w->err; i++) {
+		if (get_vcpu(&vm.vcpus[i], &sv, &w->err))
+			break;
+		put_section(w, SEC_VCPU, &(struct iovec){ &sv, sizeof(sv) }, 1);
+	}
+	dev.clock_ns = mono_ns();
+	if (!w->err && devices_save(&dev))
+		w->err = "a device could not save its state";
+	if (!w->err)
+		put_section(w, SEC_DEVICES, &(struct iovec){ dev.buf, dev.len }, 1);
+	free(dev.buf);
+	count = w->sections;
+	put_section(w, SEC_END, &(struct iovec){ &count, sizeof(count) }, 1);
+}
+
+int snapshot_save(const char *path, struct snapshot_stats *st, const char **err)
+{
+	struct mig_writer w;
+	int fd;
+
 	memset(st, 0, sizeof(*st));
-	memcpy(hdr.magic, SNAP_MAGIC, sizeof(hdr.magic));
-	memcpy(cfg.features, cpuid_features, sizeof(cfg.features));
-	w.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (w.fd < 0) {
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
 		*err = strerror(errno);
 		return -1;
 	}
-	if (write(w.fd, &hdr, sizeof(hdr)) != sizeof(hdr))
+	mig_writer_init(&w, fd);
+	mig_write_config(&w);
+	mig_write_all_ram(&w, st);
+	mig_write_machine(&w);
+	if (!w.err && fsync(fd))
 		w.err = strerror(errno);
-	w.bytes = sizeof(hdr);
-	put_section(&w, SEC_CONFIG, &(struct iovec){ &cfg, sizeof(cfg) }, 1);
-
-	save_region(&w, 0, 0, vm.low_end, st);
-	if (vm.high_end)
-		save_region(&w, 1, MMIO_HOLE_END, vm.high_end - MMIO_HOLE_END, st);
-
-	for (i = 0; i < vm.nr_vcpus && !w.err; i++) {
-		if (get_vcpu(&vm.vcpus[i], &sv, &w.err))
-			break;
-		put_section(&w, SEC_VCPU, &(struct iovec){ &sv, sizeof(sv) }, 1);
-	}
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	dev.clock_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	if (!w.err && devices_save(&dev))
-		w.err = "a device could not save its state";
-	if (!w.err)
-		put_section(&w, SEC_DEVICES, &(struct iovec){ dev.buf, dev.len }, 1);
-	free(dev.buf);
-
-	count = w.sections;
-	put_section(&w, SEC_END, &(struct iovec){ &count, sizeof(count) }, 1);
-	if (!w.err && fsync(w.fd))
-		w.err = strerror(errno);
-	if (close(w.fd) && !w.err)
+	if (close(fd) && !w.err)
 		w.err = strerror(errno);
 	st->bytes = w.bytes;
 	if (w.err) {
@@ -306,11 +388,14 @@ static int read_exact(struct reader *r, void *buf, uint64_t len)
 		return bad(r, "truncated at byte %llu (a section needs %llu more bytes)",
 			   (unsigned long long)r->pos, (unsigned long long)len);
 	while (len) {
-		ssize_t n = pread(r->fd, p, len > (1u << 30) ? 1u << 30 : len, r->pos);
+		ssize_t n = read(r->fd, p, len > (1u << 30) ? 1u << 30 : len);
 
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
-			return bad(r, "read error at byte %llu: %s", (unsigned long long)r->pos,
-				   n ? strerror(errno) : "end of file");
+			return bad(r, "%s at byte %llu", n ? strerror(errno) :
+				   r->size == UINT64_MAX ? "connection closed" : "end of file",
+				   (unsigned long long)r->pos);
 		p += n;
 		len -= n;
 		r->pos += n;
@@ -383,7 +468,26 @@ fail:
 int snapshot_load(const char *path, struct snapshot_stats *st, const char **err)
 {
 	static char why[300];
-	struct reader r = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
+		*err = why;
+		return -1;
+	}
+	ret = mig_load_fd(fd, lseek(fd, 0, SEEK_END), st, err);
+	if (ret) {
+		snprintf(why, sizeof(why), "%s: %s", path, *err);
+		*err = why;
+	}
+	close(fd);
+	return ret;
+}
+
+int mig_load_fd(int fd, uint64_t size, struct snapshot_stats *st, const char **err)
+{
+	static char why[300];
+	struct reader r = { .fd = fd, .size = size };
 	struct snap_header hdr;
 	struct snap_config cfg;
 	struct snap_vcpu sv;
@@ -396,13 +500,8 @@ int snapshot_load(const char *path, struct snapshot_stats *st, const char **err)
 
 	crc_init();
 	memset(st, 0, sizeof(*st));
-	r.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r.fd < 0) {
-		snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
-		*err = why;
-		return -1;
-	}
-	r.size = lseek(r.fd, 0, SEEK_END);
+	if (size != UINT64_MAX)
+		lseek(fd, 0, SEEK_SET);
 	if (read_exact(&r, &hdr, sizeof(hdr)))
 		goto out;
 	if (memcmp(hdr.magic, SNAP_MAGIC, sizeof(hdr.magic))) {
@@ -467,6 +566,26 @@ int snapshot_load(const char *path, struct snapshot_stats *st, const char **err)
 			}
 			st->pages_saved += len / PAGE_SIZE;
 			break;
+		case SEC_ZERO:
+			if (s.len != 2 * sizeof(at) || read_exact(&r, &at, sizeof(at)) ||
+			    read_exact(&r, &len, sizeof(len))) {
+				bad(&r, "bad zero-page section");
+				goto out;
+			}
+			if (crc32_update(crc32_update(0, &at, sizeof(at)), &len, sizeof(len)) != s.crc) {
+				bad(&r, "zero pages at 0x%llx: checksum mismatch", (unsigned long long)at);
+				goto out;
+			}
+			dst = at % PAGE_SIZE || len > (1ull << 40) ? NULL :
+			      gpa_to_hva(at, len * PAGE_SIZE);
+			if (!dst) {
+				bad(&r, "zero pages [0x%llx, +%llu pages) outside guest RAM",
+				    (unsigned long long)at, (unsigned long long)len);
+				goto out;
+			}
+			memset(dst, 0, len * PAGE_SIZE);
+			st->pages_zero += len;
+			break;
 		case SEC_VCPU:
 			if (s.len != sizeof(sv) || read_exact(&r, &sv, sizeof(sv))) {
 				bad(&r, "bad vCPU section");
@@ -516,7 +635,7 @@ int snapshot_load(const char *path, struct snapshot_stats *st, const char **err)
 				bad(&r, "bad end of snapshot (sections missing?)");
 				goto out;
 			}
-			if (r.pos != r.size) {
+			if (r.size != UINT64_MAX && r.pos != r.size) {
 				bad(&r, "%llu bytes after the end of the snapshot",
 				    (unsigned long long)(r.size - r.pos));
 				goto out;
@@ -530,14 +649,13 @@ int snapshot_load(const char *path, struct snapshot_stats *st, const char **err)
 		}
 		sections++;
 	}
-	st->bytes = r.size;
+	st->bytes = r.pos;
 	ret = 0;
 out:
 	if (ret) {
-		snprintf(why, sizeof(why), "%s: %s", path, r.why);
+		snprintf(why, sizeof(why), "%s", r.why);
 		*err = why;
 	}
 	free(dev.buf);
-	close(r.fd);
 	return ret;
 }

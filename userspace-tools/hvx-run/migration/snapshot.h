@@ -3,6 +3,7 @@
 #ifndef HVX_RUN_SNAPSHOT_H
 #define HVX_RUN_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct snapshot_stats {
@@ -24,5 +25,31 @@ int snapshot_save(const char *path, struct snapshot_stats *st, const char **err)
  * the caller must then exit without running anything.
  */
 int snapshot_load(const char *path, struct snapshot_stats *st, const char **err);
+
+/*
+ * The stream underneath, for live migration (migration/live.c): a writer
+ * of checksummed sections onto a file or socket, paced to @max_bandwidth
+ * (bytes/s, 0: unlimited) and stopping with err "cancelled" once *@cancel.
+ */
+struct mig_writer {
+	int fd;
+	uint64_t bytes;
+	uint32_t sections;
+	const char *err;
+	uint64_t max_bandwidth;
+	uint64_t t0_ns;
+	volatile bool *cancel;
+};
+
+void mig_writer_init(struct mig_writer *w, int fd);
+void mig_write_config(struct mig_writer *w);
+void mig_write_all_ram(struct mig_writer *w, struct snapshot_stats *st);
+void mig_write_pages(struct mig_writer *w, uint64_t gpa, const uint64_t *bits, uint64_t npages,
+		     bool zero_markers, struct snapshot_stats *st);
+/* With the VM paused: every vCPU, the devices, the end marker. */
+void mig_write_machine(struct mig_writer *w);
+int mig_page_bitmap(uint32_t slot, uint32_t kind, uint64_t npages, uint64_t *bits);
+/* Load a stream from @fd; @size is the file's, or UINT64_MAX for a socket. */
+int mig_load_fd(int fd, uint64_t size, struct snapshot_stats *st, const char **err);
 
 #endif /* HVX_RUN_SNAPSHOT_H */

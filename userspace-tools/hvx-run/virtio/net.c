@@ -107,6 +107,7 @@ const char *virtio_net_parse(const char *arg)
 	struct vnet *n = &nics[nr_nics];
 	char *opts, *opt, *save = NULL;
 	struct ifreq ifr = { 0 };
+	bool attached;
 	bool have_tap = false;
 
 	if (nr_nics == MAX_NICS)
@@ -144,10 +145,22 @@ const char *virtio_net_parse(const char *arg)
 		snprintf(why, sizeof(why), "cannot open /dev/net/tun: %s", strerror(errno));
 		return why;
 	}
-	/* Ethernet frames after the virtio-net header; no packet information. */
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	/*
+	 * Ethernet frames after the virtio-net header; no packet information.
+	 * Multi-queue where the tap allows it (one hvx-run made, or made so),
+	 * so that a live migration's receiver on this host attaches to the
+	 * same tap while the sender still holds it; a single-queue tap (as
+	 * tunctl makes) answers EINVAL, and is opened as such.
+	 */
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
 	memcpy(ifr.ifr_name, n->ifname, sizeof(ifr.ifr_name));
-	if (ioctl(n->tap_fd, TUNSETIFF, &ifr) ||
+	attached = !ioctl(n->tap_fd, TUNSETIFF, &ifr);
+	if (!attached && errno == EINVAL) {
+		ifr.ifr_flags &= ~IFF_MULTI_QUEUE;
+		memcpy(ifr.ifr_name, n->ifname, sizeof(ifr.ifr_name));
+		attached = !ioctl(n->tap_fd, TUNSETIFF, &ifr);
+	}
+	if (!attached ||
 	    ioctl(n->tap_fd, TUNSETVNETHDRSZ, &(int){ HDR_LEN }) ||
 	    ioctl(n->tap_fd, TUNSETOFFLOAD, 0ul)) {
 		snprintf(why, sizeof(why), "tap %s: %s", n->ifname, strerror(errno));

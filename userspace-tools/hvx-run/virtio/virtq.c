@@ -41,6 +41,7 @@ static uint16_t avail_idx(struct virtq *vq)
 static void set_avail_event(struct virtq *vq, uint16_t v)
 {
 	__atomic_store_n((uint16_t *)(vq->used + 4 + 8 * vq->size), v, __ATOMIC_RELAXED);
+	ram_dirty(vq->used_gpa + 4 + 8ull * vq->size, 2);
 }
 
 /*
@@ -130,6 +131,7 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e, const char **why)
 			if (d.flags & VIRTQ_DESC_F_WRITE) {
 				e->nr_in++;
 				e->in_bytes += d.len;
+				ram_dirty(d.addr, d.len);	/* the device will fill it */
 			} else if (e->nr_in) {
 				*why = "device-readable buffer after a writable one";
 				return -1;
@@ -156,6 +158,7 @@ void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
 
 	memcpy(elem, &id, 4);
 	memcpy(elem + 4, &len, 4);
+	ram_dirty(vq->used_gpa, 6 + 8ull * vq->size);
 	vq->used_idx++;
 	/* Release: the element is written before the driver sees the index. */
 	__atomic_store_n((uint16_t *)(vq->used + 2), vq->used_idx, __ATOMIC_RELEASE);

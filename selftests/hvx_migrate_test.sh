@@ -1,0 +1,269 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# hvx_migrate_test.sh - live migration between two hvx-run processes in this host: a counting guest with a disk, a tap and a TCP stream moves without a gap; parameters, a refused connection, a cancel, a receiver killed mid-stream, a guest dirtying memory.
+. /tests/ktap.sh
+. /tests/guest_boot.sh
+RUN=/usr/bin/hvx-run
+QC=/tests/qmp_client
+KERNEL=/boot/vmlinuz-$(uname -r)
+GUEST=/boot/hvx-guest.cpio.gz
+MEM_MB=128
+CMDLINE="console=ttyS0 earlyprintk=serial,ttyS0 reboot=k panic=-1 tsc=reliable"
+T=/tmp/hvx-migrate-test
+BOOT_TIMEOUT=120
+MIG_TIMEOUT=120
+[ -n "$guest_boot_slow" ] && BOOT_TIMEOUT=900 MIG_TIMEOUT=600
+# Made by the first hvx-run (multi-queue): the receiver attaches to it too.
+TAP=hvxmig0
+MAC=52:54:00:12:34:58
+TCP_PORT=5002
+DISK_MIB=8
+
+start() {
+	local name=$1
+	shift
+	rm -f $T/$name.sock $T/$name.rc
+	( $RUN --qmp $T/$name.sock "$@" </dev/null >$T/$name.out 2>$T/$name.err &
+	  echo $! >$T/$name.pid
+	  wait $!
+	  echo $? >$T/$name.rc ) &
+}
+
+wait_for() {
+	local n=0
+	while ! tr -d '\r' <$T/$1.out 2>/dev/null | grep -q "$2"; do
+		[ -f $T/$1.rc ] && return 1
+		[ $n -ge $((${3:-$BOOT_TIMEOUT} * 5)) ] && return 1
+		sleep 0.2
+		n=$((n + 1))
+	done
+}
+
+wait_exit() {
+	local n=0
+	while [ ! -f $T/$1.rc ] && [ $n -lt $((${2:-60} * 5)) ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	rc=$(cat $T/$1.rc 2>/dev/null || echo none)
+}
+
+qmp() {
+	local name=$1
+	shift
+	$QC -t 60 $T/$name.sock "$@" >$T/$name.reply 2>&1
+	qrc=$?
+	cat $T/$name.reply >>$T/$name.qmp
+	return $qrc
+}
+
+# migration_status NAME SECONDS: poll query-migrate until it ends; its status in $mst.
+migration_status() {
+	local n=0
+	mst=
+	while [ $n -lt $(($2 * 5)) ]; do
+		qmp $1 '{"execute": "query-migrate"}'
+		mst=$(sed -n 's/.*"status": "\([a-z-]*\)".*/\1/p' $T/$1.reply | tail -n 1)
+		case $mst in completed|failed|cancelled) return ;; esac
+		sleep 0.2
+		n=$((n + 1))
+	done
+}
+
+counts() {
+	cat "$@" | tr -d '\r' | sed -n 's/.*HVX-GUEST: count \([0-9]*\)$/\1/p'
+}
+
+consecutive() {
+	counts "$@" | awk 'NR != $1 { bad = 1; print "# count " $1 " at line " NR } END { exit bad || NR < 2 }'
+}
+
+last_count() {
+	counts "$@" | tail -n 1
+}
+
+refused() {
+	local name=$1
+	shift
+	timeout 60 $RUN "$@" </dev/null >$T/$name.out 2>$T/$name.err
+	rc=$?
+	ktap_diag "$name: exit $rc: $(cat $T/$name.err)"
+	[ $rc -eq 2 ] && [ "$(wc -l <$T/$name.err)" -eq 1 ] && [ ! -s $T/$name.out ]
+	ktap_result $name $?
+}
+
+stop_all() {
+	for p in $T/*.pid; do
+		[ -f "$p" ] && [ ! -f "${p%.pid}.rc" ] && kill -9 $(cat $p) 2>/dev/null
+	done
+	[ -n "$nc_pid" ] && kill $nc_pid 2>/dev/null
+}
+trap stop_all EXIT
+
+ktap_plan 24
+mkdir -p $T
+rm -f $T/*
+DEV="-d $T/disk.img -n tap=$TAP,mac=$MAC"
+
+refused incoming_bad_address_is_usage_error --incoming tcp:nowhere -m ${MEM_MB}M
+refused incoming_bad_port_is_usage_error --incoming tcp:127.0.0.1:99999 -m ${MEM_MB}M
+
+if [ -z "$skip" ]; then
+	ip link set lo up	# the two hvx-runs talk over 127.0.0.1
+	head -c $((DISK_MIB << 20)) /dev/zero >$T/disk.img
+	nc -l -p $TCP_PORT >$T/tcp.out &
+	nc_pid=$!
+	start src -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M -p "$CMDLINE hvxguest=count hvxtcp=$TCP_PORT" $DEV
+	n=0
+	while [ ! -e /sys/class/net/$TAP ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+	ip addr add 10.0.2.1/24 dev $TAP && ip link set $TAP up || ktap_diag "tap $TAP: cannot set it up"
+	wait_for src 'HVX-GUEST: count 15$'
+	booted=$?
+	[ $booted -eq 0 ] || { tail -n 20 $T/src.out | defuse; defuse <$T/src.err; }
+fi
+check guest_counts ${booted:-1}
+
+# Parameters.
+if [ -z "$skip" ]; then
+	qmp src '{"execute": "query-migrate-parameters"}'
+	grep -q '"downtime-limit": 300' $T/src.reply && grep -q '"max-bandwidth": 134217728' $T/src.reply
+	check default_parameters $?
+	qmp src '{"execute": "migrate-set-parameters", "arguments": {"downtime-limit": 500, "max-bandwidth": 4194304}}' \
+		'{"execute": "query-migrate-parameters"}'
+	grep -q '"downtime-limit": 500' $T/src.reply && grep -q '"max-bandwidth": 4194304' $T/src.reply
+	check set_parameters $?
+	ok=0
+	qmp src '{"execute": "migrate-set-parameters", "arguments": {"downtime-limit": -1}}'
+	grep -q "downtime_limit" $T/src.reply || ok=1
+	qmp src '{"execute": "migrate-set-parameters", "arguments": {"max-bandwidth": "fast"}}'
+	grep -q "Invalid parameter type for 'max-bandwidth'" $T/src.reply || ok=1
+	qmp src '{"execute": "migrate-set-parameters", "arguments": {"speed": 1}}'
+	grep -q "Parameter 'speed' is unexpected" $T/src.reply || ok=1
+	[ $ok -eq 0 ]
+	check bad_parameters_refused $?
+fi
+
+# Nobody listening: an error, and the guest runs on.
+if [ -z "$skip" ]; then
+	qmp src '{"execute": "migrate", "arguments": {"uri": "tcp:127.0.0.1:4499"}}'
+	grep -q 'Failed to connect' $T/src.reply &&
+		wait_for src "HVX-GUEST: count $(($(last_count $T/src.out) + 2))\$" 60
+	check refused_connection_leaves_guest_running $?
+fi
+
+# Cancelled at 4 MiB/s: the source runs on, the receiver gives up with one line.
+if [ -z "$skip" ]; then
+	start dst1 --incoming tcp:127.0.0.1:4501 -m ${MEM_MB}M $DEV
+	sleep 1
+	qmp src '{"execute": "migrate", "arguments": {"uri": "tcp:127.0.0.1:4501"}}'
+	sleep 3
+	qmp src '{"execute": "query-migrate"}'
+	ktap_diag "before cancel: $(cat $T/src.reply)"
+	grep -q '"status": "active"' $T/src.reply
+	check migration_runs $?
+	qmp src '{"execute": "migrate_cancel"}'
+	migration_status src 30
+	ktap_diag "after cancel: $mst"
+	[ "$mst" = cancelled ] && wait_for src "HVX-GUEST: count $(($(last_count $T/src.out) + 2))\$" 60
+	check cancel_leaves_source_running $?
+	wait_exit dst1 60
+	ktap_diag "dst1: exit $rc: $(cat $T/dst1.err)"
+	[ "$rc" = 2 ] && [ "$(wc -l <$T/dst1.err)" -eq 1 ] && ! grep -q 'HVX-GUEST' $T/dst1.out
+	check cancelled_receiver_exits_cleanly $?
+fi
+
+# The receiver killed mid-stream: failed, the source runs on.
+if [ -z "$skip" ]; then
+	start dst2 --incoming tcp:127.0.0.1:4502 -m ${MEM_MB}M $DEV
+	sleep 1
+	qmp src '{"execute": "migrate", "arguments": {"uri": "tcp:127.0.0.1:4502"}}'
+	sleep 3
+	kill -9 $(cat $T/dst2.pid)
+	migration_status src 60
+	qmp src '{"execute": "query-migrate"}'
+	ktap_diag "receiver killed: $mst: $(grep -o '"error-desc": "[^"]*"' $T/src.reply)"
+	[ "$mst" = failed ] && wait_for src "HVX-GUEST: count $(($(last_count $T/src.out) + 2))\$" 60
+	check cut_connection_leaves_source_running $?
+fi
+
+# The real thing, at full speed.
+if [ -z "$skip" ]; then
+	qmp src '{"execute": "migrate-set-parameters", "arguments": {"downtime-limit": 300, "max-bandwidth": 0}}'
+	start dst3 --incoming tcp:127.0.0.1:4503 -m ${MEM_MB}M $DEV -v
+	sleep 1
+	qmp src '{"execute": "migrate", "arguments": {"uri": "tcp:127.0.0.1:4503"}}'
+	migration_status src $MIG_TIMEOUT
+	qmp src '{"execute": "query-migrate"}' '{"execute": "query-status"}'
+	ktap_diag "migrated: $(grep -o '"status": "[a-z]*", "total-time": [0-9]*, "downtime": [0-9]*' $T/src.qmp | tail -n 1), $(grep -o '"transferred": [0-9]*\|"dirty-sync-count": [0-9]*' $T/src.reply | tr '\n' ' ')"
+	[ "$mst" = completed ] && grep -q '"status": "postmigrate"' $T/src.reply
+	check migration_completes $?
+	at=$(last_count $T/src.out)
+	wait_for dst3 "HVX-GUEST: count $((at + 12))\$" 120
+	check receiver_counts_on $?
+	consecutive $T/src.out $T/dst3.out
+	check count_without_a_gap $?
+	b=$(last_count $T/src.out)
+	sleep 2
+	[ "$b" = "$(last_count $T/src.out)" ] && [ ! -f $T/dst3.rc ]
+	check only_the_receiver_runs $?
+	wait_for dst3 "HVX-GUEST: ping-ok" 120 &&
+		grep -q "announced 52:54:00:12:34:58 (RARP)" $T/dst3.err
+	check network_follows_the_guest $?
+	t1=$(grep -c '^tcp ' $T/tcp.out)
+	sleep 3
+	t2=$(grep -c '^tcp ' $T/tcp.out)
+	ktap_diag "TCP stream: $t1 lines, 3 s later $t2"
+	[ "$t2" -gt "$t1" ] && awk '$2 != NR { bad = 1 } END { exit bad }' $T/tcp.out
+	check tcp_stream_survives $?
+	qmp src '{"execute": "quit"}'
+	wait_exit src
+	[ "$rc" = 0 ]
+	check source_quits $?
+	qmp dst3 '{"execute": "quit"}'
+	wait_exit dst3
+	[ "$rc" = 0 ]
+	check receiver_quits $?
+fi
+
+# A guest rewriting 24 MiB as fast as it can, at 32 MiB/s: auto-converge
+# throttles it until the rest fits, or the migration fails and the guest
+# stays with the source; either way one side runs, counting without a gap.
+if [ -z "$skip" ]; then
+	start busy -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M -p "$CMDLINE hvxguest=count hvxdirty=24"
+	wait_for busy 'HVX-GUEST: count 5$'
+	check dirtying_guest_boots $?
+	start dst4 --incoming tcp:127.0.0.1:4504 -m ${MEM_MB}M
+	sleep 1
+	qmp busy '{"execute": "migrate-set-parameters", "arguments": {"max-bandwidth": 33554432}}' \
+		'{"execute": "migrate", "arguments": {"uri": "tcp:127.0.0.1:4504"}}'
+	migration_status busy $MIG_TIMEOUT
+	qmp busy '{"execute": "query-migrate"}'
+	ktap_diag "dirtying guest: $mst: $(grep -o '"dirty-sync-count": [0-9]*\|"cpu-throttle-percentage": [0-9]*\|"downtime": [0-9]*\|"dirty-pages-rate": [0-9]*' $T/busy.reply | tr '\n' ' ')"
+	case $mst in
+	completed)
+		wait_for dst4 "HVX-GUEST: count $(($(last_count $T/busy.out) + 3))\$" 120 &&
+			consecutive $T/busy.out $T/dst4.out ;;
+	failed)
+		wait_for busy "HVX-GUEST: count $(($(last_count $T/busy.out) + 2))\$" 60 &&
+			wait_exit dst4 && [ "$rc" = 2 ] ;;
+	*)
+		false ;;
+	esac
+	check dirtying_guest_converges_or_fails_cleanly $?
+	grep -q '"cpu-throttle-percentage": [1-9]' $T/busy.qmp || [ "$mst" = completed ]
+	check auto_converge_reported $?
+	for n in busy dst4; do
+		[ -f $T/$n.rc ] || qmp $n '{"execute": "quit"}'
+		wait_exit $n
+	done
+fi
+
+if [ -z "$skip" ]; then
+	used=$(awk '$1 == "hvx" { print $3 }' /proc/modules)
+	ktap_diag "hvx.ko use count after all runs: $used"
+	[ "$used" = 0 ]
+	check no_vm_left $?
+	! grep -E 'WARNING: CPU:|Call Trace|BUG:|Oops|I/O error|insmod-failed' $T/*.out | defuse | grep .
+	check guest_logs_are_clean $?
+fi
+ktap_finish
