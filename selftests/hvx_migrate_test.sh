@@ -111,8 +111,11 @@ refused incoming_bad_port_is_usage_error --incoming tcp:127.0.0.1:99999 -m ${MEM
 if [ -z "$skip" ]; then
 	ip link set lo up	# the two hvx-runs talk over 127.0.0.1
 	head -c $((DISK_MIB << 20)) /dev/zero >$T/disk.img
-	nc -l -p $TCP_PORT >$T/tcp.out &
+	# busybox nc ends at EOF on its stdin: keep one open.
+	rm -f $T/hold && mkfifo $T/hold
+	nc -l -p $TCP_PORT <$T/hold >$T/tcp.out &
 	nc_pid=$!
+	exec 9>$T/hold
 	start src -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M -p "$CMDLINE hvxguest=count hvxtcp=$TCP_PORT" $DEV
 	n=0
 	while [ ! -e /sys/class/net/$TAP ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
@@ -196,10 +199,15 @@ if [ -z "$skip" ]; then
 	qmp src '{"execute": "query-migrate"}' '{"execute": "query-status"}'
 	ktap_diag "migrated: $(grep -o '"status": "[a-z]*", "total-time": [0-9]*, "downtime": [0-9]*' $T/src.qmp | tail -n 1), $(grep -o '"transferred": [0-9]*\|"dirty-sync-count": [0-9]*' $T/src.reply | tr '\n' ' ')"
 	[ "$mst" = completed ] && grep -q '"status": "postmigrate"' $T/src.reply
-	check migration_completes $?
+	ok=$?
+	[ $ok -eq 0 ] || { sed 's/^/# /' $T/src.reply; sed 's/^/# dst3: /' $T/dst3.err; }
+	check migration_completes $ok
 	at=$(last_count $T/src.out)
 	wait_for dst3 "HVX-GUEST: count $((at + 12))\$" 120
-	check receiver_counts_on $?
+	ok=$?
+	[ $ok -eq 0 ] || { ktap_diag "dst3: exit $(cat $T/dst3.rc 2>/dev/null)"; tail -n 5 $T/dst3.err | sed 's/^/# dst3: /';
+		tail -n 5 $T/dst3.out | defuse; }
+	check receiver_counts_on $ok
 	consecutive $T/src.out $T/dst3.out
 	check count_without_a_gap $?
 	b=$(last_count $T/src.out)
@@ -212,7 +220,7 @@ if [ -z "$skip" ]; then
 	t1=$(grep -c '^tcp ' $T/tcp.out)
 	sleep 3
 	t2=$(grep -c '^tcp ' $T/tcp.out)
-	ktap_diag "TCP stream: $t1 lines, 3 s later $t2"
+	ktap_diag "TCP stream: $t1 lines, 3 s later $t2; pings before the switch: $(grep -c ping-ok $T/src.out)"
 	[ "$t2" -gt "$t1" ] && awk '$2 != NR { bad = 1 } END { exit bad }' $T/tcp.out
 	check tcp_stream_survives $?
 	qmp src '{"execute": "quit"}'
@@ -225,18 +233,19 @@ if [ -z "$skip" ]; then
 	check receiver_quits $?
 fi
 
-# A guest rewriting 24 MiB as fast as it can, at 32 MiB/s: auto-converge
-# throttles it until the rest fits, or the migration fails and the guest
-# stays with the source; either way one side runs, counting without a gap.
+# A guest rewriting 24 MiB as fast as it can, migrated at 4 MiB/s (here a
+# few times less than it dirties): auto-converge throttles it until the rest
+# fits, or the migration fails and the guest stays with the source; either
+# way one side runs, counting without a gap.
 if [ -z "$skip" ]; then
 	start busy -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M -p "$CMDLINE hvxguest=count hvxdirty=24"
 	wait_for busy 'HVX-GUEST: count 5$'
 	check dirtying_guest_boots $?
 	start dst4 --incoming tcp:127.0.0.1:4504 -m ${MEM_MB}M
 	sleep 1
-	qmp busy '{"execute": "migrate-set-parameters", "arguments": {"max-bandwidth": 33554432}}' \
+	qmp busy '{"execute": "migrate-set-parameters", "arguments": {"max-bandwidth": 4194304}}' \
 		'{"execute": "migrate", "arguments": {"uri": "tcp:127.0.0.1:4504"}}'
-	migration_status busy $MIG_TIMEOUT
+	migration_status busy $((MIG_TIMEOUT * 2))
 	qmp busy '{"execute": "query-migrate"}'
 	ktap_diag "dirtying guest: $mst: $(grep -o '"dirty-sync-count": [0-9]*\|"cpu-throttle-percentage": [0-9]*\|"downtime": [0-9]*\|"dirty-pages-rate": [0-9]*' $T/busy.reply | tr '\n' ' ')"
 	case $mst in
@@ -250,8 +259,10 @@ if [ -z "$skip" ]; then
 		false ;;
 	esac
 	check dirtying_guest_converges_or_fails_cleanly $?
-	grep -q '"cpu-throttle-percentage": [1-9]' $T/busy.qmp || [ "$mst" = completed ]
-	check auto_converge_reported $?
+	# Throttled, unless the guest dirtied memory slower than the link anyway.
+	rate=$(grep -o '"dirty-pages-rate": [0-9]*' $T/busy.qmp | awk '{ if ($2 > m) m = $2 } END { print m + 0 }')
+	grep -q '"cpu-throttle-percentage": [1-9]' $T/busy.qmp || [ $((rate * 4096)) -lt 4194304 ]
+	check auto_converge_when_needed $?
 	for n in busy dst4; do
 		[ -f $T/$n.rc ] || qmp $n '{"execute": "quit"}'
 		wait_exit $n

@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
 		if [ "$side" = server ]; then opts=server=on,mac=52:54:00:77:00:02
 		else opts=server=off,reconnect-ms=500,mac=52:54:00:77:00:01; fi
 		extra+=(-netdev "stream,id=pair,${opts%%,mac=*},addr.type=inet,addr.host=127.0.0.1,addr.port=$port"
-			-device "virtio-net-pci,netdev=pair,${opts##*,}")
+			-device "virtio-net-pci,netdev=pair,${opts##*,},romfile=")
 		shift 2 ;;
 	*) echo "run-qemu.sh: unknown option $1" >&2; exit 2 ;;
 	esac

@@ -81,12 +81,14 @@ int ram_regions(struct ram_region r[2]);
  * Pages hvx-run's devices write (virtqueue buffers the device fills, used
  * rings), which hvx.ko's dirty log cannot see: tracked while a live
  * migration runs (ram_dirty_start), and taken per region with
- * ram_dirty_take, which ORs them into @bits and clears them.
+ * ram_dirty_take, which ORs them into @bits and clears them (with
+ * @quiesce, between two pieces of device work; without, the caller has
+ * the devices paused).
  */
 void ram_dirty(uint64_t gpa, uint64_t len);
 void ram_dirty_start(void);
 void ram_dirty_stop(void);
-void ram_dirty_take(const struct ram_region *r, uint64_t *bits);
+void ram_dirty_take(const struct ram_region *r, uint64_t *bits, bool quiesce);
 void vcpus_start(void);
 void vcpus_stop(void);
 void vcpu_halted(struct vcpu *vcpu);
@@ -266,6 +268,8 @@ const char *virtio_blk_parse(const char *arg);
 /* virtio/net.c: -n tap=NAME[,mac=..]; NULL when accepted, else why not. */
 #define MAX_NICS	4
 const char *virtio_net_parse(const char *arg);
+/* Attach or detach the NICs' multi-queue tap queues (live migration on one host). */
+void virtio_net_tap_queues(bool attach);
 
 /* devices/serial.c: guest console, and the terminal it may have put in raw mode. */
 bool serial_panic_seen(void);

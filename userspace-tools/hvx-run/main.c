@@ -300,10 +300,16 @@ int main(int argc, char **argv)
 		struct snapshot_stats st;
 		const char *err;
 
-		if (!strncmp(incoming, "tcp:", 4) ?
-		    migration_incoming_tcp(incoming + 4, &st, &err) :
+		bool tcp = !strncmp(incoming, "tcp:", 4);
+
+		/* The sender may share our tap: no frames for us until we run the guest. */
+		if (tcp)
+			virtio_net_tap_queues(false);
+		if (tcp ? migration_incoming_tcp(incoming + 4, &st, &err) :
 		    snapshot_load(incoming + 5, &st, &err))
 			die(ST_USAGE, "--incoming: %s", err);
+		if (tcp)
+			virtio_net_tap_queues(true);
 		vlog("restored %s: %llu pages, %llu bytes", incoming,
 		     (unsigned long long)st.pages_saved, (unsigned long long)st.bytes);
 		virtio_restored();

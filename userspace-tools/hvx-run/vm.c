@@ -144,13 +144,25 @@ void ram_dirty_stop(void)
 	__atomic_store_n(&dirty_on, false, __ATOMIC_SEQ_CST);
 }
 
-void ram_dirty_take(const struct ram_region *r, uint64_t *bits)
+/* Device work and pauses: see vm_pause(). */
+static pthread_rwlock_t device_work_lock;
+
+void ram_dirty_take(const struct ram_region *r, uint64_t *bits, bool quiesce)
 {
 	uint64_t first = r->gpa >> 12, n = r->size >> 12, i;
 
+	/*
+	 * A device marks a buffer when it takes the request and fills it
+	 * after: no request may be half done across the take, or its data
+	 * would be neither in this pass nor marked for the next.
+	 */
+	if (quiesce)
+		pthread_rwlock_wrlock(&device_work_lock);
 	/* Regions start at multiples of 64 pages (0 and 4 GiB). */
 	for (i = 0; i < (n + 63) / 64; i++)
 		bits[i] |= __atomic_exchange_n(&dirty_bits[first / 64 + i], 0, __ATOMIC_RELAXED);
+	if (quiesce)
+		pthread_rwlock_unlock(&device_work_lock);
 }
 
 /* One line on where a vCPU stands, for the messages of unexpected endings. */

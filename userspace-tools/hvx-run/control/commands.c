@@ -219,6 +219,7 @@ static void cmd_migrate(const struct json *args, struct qmp_reply *r)
 /* The live migration thread has handed the guest over: this side stays stopped. */
 void control_migrated(void)
 {
+	virtio_net_tap_queues(false);	/* the guest's frames go to the receiver */
 	set_state(RS_POSTMIGRATE);
 	qmp_event("STOP", NULL);
 }

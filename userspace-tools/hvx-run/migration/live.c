@@ -133,31 +133,44 @@ struct sender {
 	uint64_t *bits[2];
 };
 
-/* This pass's dirty pages: hvx.ko's log of guest writes and our devices' writes. */
-static uint64_t collect_dirty(struct sender *s)
+/*
+ * The pages dirtied since the last collection, added to those not sent
+ * yet: hvx.ko's log of guest writes (got and cleared) and our devices'
+ * writes.  Returns how many pages are waiting.
+ */
+static uint64_t collect_dirty(struct sender *s, bool paused)
 {
-	uint64_t n = 0, i, words;
+	uint64_t n = 0, i, words, *log;
 	int k;
 
 	for (k = 0; k < s->nr_regions; k++) {
 		words = (s->r[k].size / 4096 + 63) / 64;
-		memset(s->bits[k], 0, words * 8);
-		if (mig_page_bitmap(s->r[k].slot, HVX_BITMAP_DIRTY, s->r[k].size / 4096,
-				    s->bits[k]) && !s->w.err)
-			s->w.err = strerror(errno);
-		ram_dirty_take(&s->r[k], s->bits[k]);
-		for (i = 0; i < words; i++)
+		log = calloc(words, 8);
+		if (!log || mig_page_bitmap(s->r[k].slot, HVX_BITMAP_DIRTY, s->r[k].size / 4096, log)) {
+			if (!s->w.err)
+				s->w.err = log ? strerror(errno) : "out of memory";
+			free(log);
+			continue;
+		}
+		ram_dirty_take(&s->r[k], log, !paused);
+		for (i = 0; i < words; i++) {
+			s->bits[k][i] |= log[i];
 			n += __builtin_popcountll(s->bits[k][i]);
+		}
+		free(log);
 	}
 	return n;
 }
 
+/* Everything collected goes out; the set starts empty again. */
 static void send_dirty(struct sender *s)
 {
 	int k;
 
-	for (k = 0; k < s->nr_regions && !s->w.err; k++)
+	for (k = 0; k < s->nr_regions && !s->w.err; k++) {
 		mig_write_pages(&s->w, s->r[k].gpa, s->bits[k], s->r[k].size / 4096, true, &s->st);
+		memset(s->bits[k], 0, (s->r[k].size / 4096 + 63) / 64 * 8);
+	}
 }
 
 static void dirty_log(struct sender *s, bool on)
@@ -235,7 +248,7 @@ static void *sender_thread(void *arg)
 		/* The link's speed as the last pass measured it (paced to max-bandwidth). */
 		if (dt && s->w.bytes > bytes_before)
 			bw = (s->w.bytes - bytes_before) * 1000000000ull / dt;
-		dirty = collect_dirty(s);
+		dirty = collect_dirty(s, false);
 		if (s->w.err)
 			break;
 		rate = dt ? dirty * 1000000000ull / dt : 0;
@@ -269,7 +282,7 @@ static void *sender_thread(void *arg)
 		if (vm_stopping())
 			s->w.err = "the VM is shutting down";
 		set_status("device");
-		collect_dirty(s);
+		collect_dirty(s, true);
 		send_dirty(s);
 		mig_write_machine(&s->w);
 		update(s, 0, rate, bw, passes + 1, throttle);
@@ -288,6 +301,7 @@ static void *sender_thread(void *arg)
 	}
 	vcpus_throttle(0);
 	dirty_log(s, false);
+	mig_writer_free(&s->w);
 	close(s->fd);
 	if (s->w.err) {
 		/* The guest never left: it runs on here. */

@@ -183,10 +183,19 @@ void mig_writer_init(struct mig_writer *w, int fd)
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
 	w->t0_ns = mono_ns();
+	w->copy = malloc(RUN_PAGES * PAGE_SIZE);
+	if (!w->copy)
+		w->err = "out of memory";
 	memcpy(hdr.magic, SNAP_MAGIC, sizeof(hdr.magic));
 	if (write_all(fd, &(struct iovec){ &hdr, sizeof(hdr) }, 1))
 		w->err = strerror(errno);
 	w->bytes = sizeof(hdr);
+}
+
+void mig_writer_free(struct mig_writer *w)
+{
+	free(w->copy);
+	w->copy = NULL;
 }
 
 void mig_write_config(struct mig_writer *w)
@@ -237,6 +246,15 @@ void mig_write_pages(struct mig_writer *w, uint64_t gpa, const uint64_t *bits, u
 				{ vm.ram + at, n * PAGE_SIZE },
 			};
 
+			/*
+			 * A running guest may write the pages while they go out:
+			 * checksum and send one copy (a write after it is in the
+			 * dirty log, for the next pass).
+			 */
+			if (!zero && w->copy) {
+				memcpy(w->copy, vm.ram + at, n * PAGE_SIZE);
+				parts[1].iov_base = w->copy;
+			}
 			if (!zero) {
 				put_section(w, SEC_RAM, parts, 2);
 				st->pages_saved += n;
@@ -352,6 +370,7 @@ int snapshot_save(const char *path, struct snapshot_stats *st, const char **err)
 		w.err = strerror(errno);
 	if (close(fd) && !w.err)
 		w.err = strerror(errno);
+	mig_writer_free(&w);
 	st->bytes = w.bytes;
 	if (w.err) {
 		unlink(path);

@@ -39,9 +39,11 @@ struct mig_writer {
 	uint64_t max_bandwidth;
 	uint64_t t0_ns;
 	volatile bool *cancel;
+	uint8_t *copy;		/* a run of pages as it goes out */
 };
 
 void mig_writer_init(struct mig_writer *w, int fd);
+void mig_writer_free(struct mig_writer *w);
 void mig_write_config(struct mig_writer *w);
 void mig_write_all_ram(struct mig_writer *w, struct snapshot_stats *st);
 void mig_write_pages(struct mig_writer *w, uint64_t gpa, const uint64_t *bits, uint64_t npages,

@@ -61,6 +61,7 @@ struct vnet {
 	size_t rx_len;			/* header included; 0: none waiting */
 	uint64_t tap_offloads;		/* guest_features the tap was set up for */
 	bool tap_offloads_set;
+	bool multi_queue;		/* the tap is; its queue can be detached */
 	uint64_t rx_dropped, tx_dropped;
 	bool tx_error_told;		/* the first failed tap write is reported */
 };
@@ -160,6 +161,7 @@ const char *virtio_net_parse(const char *arg)
 		memcpy(ifr.ifr_name, n->ifname, sizeof(ifr.ifr_name));
 		attached = !ioctl(n->tap_fd, TUNSETIFF, &ifr);
 	}
+	n->multi_queue = attached && (ifr.ifr_flags & IFF_MULTI_QUEUE);
 	if (!attached ||
 	    ioctl(n->tap_fd, TUNSETVNETHDRSZ, &(int){ HDR_LEN }) ||
 	    ioctl(n->tap_fd, TUNSETOFFLOAD, 0ul)) {
@@ -425,6 +427,26 @@ static void net_announce(struct virtio_dev *vdev)
 			vlog("%s: announcement: %s", n->name, strerror(errno));
 	vlog("%s: announced %02x:%02x:%02x:%02x:%02x:%02x (RARP)", n->name, n->mac[0],
 	     n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+}
+
+/*
+ * A migration's two ends on one multi-queue tap: the tap spreads frames
+ * for the guest over its attached queues, so the receiver's queue stays
+ * detached until it runs the guest, and the sender's is detached once it
+ * has let the guest go.
+ */
+void virtio_net_tap_queues(bool attach)
+{
+	int i;
+
+	for (i = 0; i < nr_nics; i++) {
+		struct vnet *n = &nics[i];
+		struct ifreq ifr = { .ifr_flags = attach ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE };
+
+		if (n->multi_queue && ioctl(n->tap_fd, TUNSETQUEUE, &ifr))
+			vlog("%s: tap %s: %s its queue: %s", n->name, n->ifname,
+			     attach ? "attaching" : "detaching", strerror(errno));
+	}
 }
 
 static const struct virtio_dev_ops net_ops = {
