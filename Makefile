@@ -66,7 +66,7 @@ $(BUILD)/bench.cpio.gz: $(BUILD)/$(HOST_KVER)/host.cpio.gz
 # Same guest workloads on /dev/hvx and Debian's KVM, one boot, instruction clock.
 bench: deps
 	$(MAKE) $(BUILD)/bench.cpio.gz
-	$(TESTHOST)/run-qemu.sh bench-svm $(HOST_KVER) $(BUILD)/bench.cpio.gz $(BUILD)/logs -mode bench -icount -mem 1024 -timeout 3000
+	$(TESTHOST)/run-qemu.sh bench-svm $(HOST_KVER) $(BUILD)/bench.cpio.gz $(BUILD)/logs -mode bench -icount -mem 2048 -timeout 5400
 	$(TESTHOST)/run-bochs.sh bench-vmx $(HOST_KVER) $(BUILD)/$(HOST_KVER)/host.cpio.gz $(BUILD)/logs -mode bench -tests hvx_bench,merge_bench -timeout 1500
 
 # Not part of make check: in the 2-CPU SVM host (6.12), SOAK_BOOTS guest

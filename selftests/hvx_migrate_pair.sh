@@ -81,7 +81,7 @@ if [ "$side" = src ]; then
 		sleep 0.2
 		n=$((n + 1))
 	done
-	ktap_diag "migration: $(cat $T/reply)"
+	ktap_diag "migration: $(tail -n 1 $T/reply)"
 	[ "$st" = completed ]
 	ktap_result migration_completes $?
 	a=$(counts | tail -n 1)

@@ -100,7 +100,7 @@ stop_all() {
 }
 trap stop_all EXIT
 
-ktap_plan 24
+ktap_plan 25
 mkdir -p $T
 rm -f $T/*
 DEV="-d $T/disk.img -n tap=$TAP,mac=$MAC"
@@ -187,6 +187,19 @@ if [ -z "$skip" ]; then
 	ktap_diag "receiver killed: $mst: $(grep -o '"error-desc": "[^"]*"' $T/src.reply)"
 	[ "$mst" = failed ] && wait_for src "HVX-GUEST: count $(($(last_count $T/src.out) + 2))\$" 60
 	check cut_connection_leaves_source_running $?
+fi
+
+# A receiver of another machine (256 MiB) refuses: the source runs on.
+if [ -z "$skip" ]; then
+	start dstm --incoming tcp:127.0.0.1:4505 -m 256M $DEV
+	sleep 1
+	qmp src '{"execute": "migrate", "arguments": {"uri": "tcp:127.0.0.1:4505"}}'
+	migration_status src 60
+	wait_exit dstm 30
+	ktap_diag "mismatched receiver: $mst; dstm: exit $rc: $(cat $T/dstm.err)"
+	[ "$mst" = failed ] && [ "$rc" = 2 ] && grep -q 'saved with -m 128M' $T/dstm.err &&
+		wait_for src "HVX-GUEST: count $(($(last_count $T/src.out) + 2))\$" 60
+	check mismatched_receiver_refuses $?
 fi
 
 # The real thing, at full speed.

@@ -93,6 +93,7 @@ soak_s=60
 soak_net=2
 soak_md5=
 dirty_mib=
+dirty_rate=
 tcp_port=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
@@ -102,6 +103,7 @@ for arg in $(cat /proc/cmdline); do
 	hvxsoaknet=*) soak_net=${arg#hvxsoaknet=} ;;
 	hvxsoakmd5=*) soak_md5=${arg#hvxsoakmd5=} ;;
 	hvxdirty=*) dirty_mib=${arg#hvxdirty=} ;;
+	hvxdirtyrate=*) dirty_rate=${arg#hvxdirtyrate=} ;;
 	hvxtcp=*) tcp_port=${arg#hvxtcp=} ;;
 	esac
 done
@@ -190,9 +192,22 @@ count)
 	fi
 	# hvxdirty=MIB: memory rewritten steadily, MIB of random bytes copied
 	# over and over in the initramfs (RAM).
+	# With hvxdirtyrate=MIBPS, at that rate: a fifth of it every 0.2 s,
+	# going round the MIB.
 	if [ -n "$dirty_mib" ]; then
 		head -c $((dirty_mib << 20)) /dev/urandom >/tmp/src
-		( while :; do cp /tmp/src /tmp/dst; done ) &
+		cp /tmp/src /tmp/dst
+		if [ -n "$dirty_rate" ]; then
+			( off=0 chunk=$(((dirty_rate + 4) / 5))
+			  while :; do
+				dd if=/tmp/src of=/tmp/dst bs=1M count=$chunk skip=$off seek=$off \
+					conv=notrunc 2>/dev/null
+				off=$(((off + chunk) % dirty_mib))
+				sleep 0.2
+			  done ) &
+		else
+			( while :; do cp /tmp/src /tmp/dst; done ) &
+		fi
 		say dirtying $dirty_mib
 	fi
 	i=0

@@ -305,9 +305,16 @@ int main(int argc, char **argv)
 		/* The sender may share our tap: no frames for us until we run the guest. */
 		if (tcp)
 			virtio_net_tap_queues(false);
+		/* Nothing runs yet: SIGINT and SIGTERM may end the wait as they are. */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 		if (tcp ? migration_incoming_tcp(incoming + 4, &st, &err) :
 		    snapshot_load(incoming + 5, &st, &err))
 			die(ST_USAGE, "--incoming: %s", err);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
 		if (tcp)
 			virtio_net_tap_queues(true);
 		vlog("restored %s: %llu pages, %llu bytes", incoming,
