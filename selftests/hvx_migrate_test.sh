@@ -154,8 +154,19 @@ if [ -z "$skip" ]; then
 	check refused_connection_leaves_guest_running $?
 fi
 
+# Bochs (minutes a boot) runs the migration that goes through: the
+# cancel, the cut, the refusal and the dirtying guest are hvx-run's
+# vendor-neutral paths, run in the SVM hosts.
+slow="the SVM hosts run hvx-run's vendor-neutral failure paths"
+slow_skip() {
+	for t in "$@"; do ktap_skip $t "$slow"; done
+}
+
 # Cancelled at 4 MiB/s: the source runs on, the receiver gives up with one line.
-if [ -z "$skip" ]; then
+if [ -n "$guest_boot_slow" ]; then
+	slow_skip migration_runs cancel_leaves_source_running cancelled_receiver_exits_cleanly \
+		cut_connection_leaves_source_running mismatched_receiver_refuses
+elif [ -z "$skip" ]; then
 	start dst1 --incoming tcp:127.0.0.1:4501 -m ${MEM_MB}M $DEV
 	sleep 1
 	qmp src '{"execute": "migrate", "arguments": {"uri": "tcp:127.0.0.1:4501"}}'
@@ -176,7 +187,7 @@ if [ -z "$skip" ]; then
 fi
 
 # The receiver killed mid-stream: failed, the source runs on.
-if [ -z "$skip" ]; then
+if [ -z "$skip" ] && [ -z "$guest_boot_slow" ]; then
 	start dst2 --incoming tcp:127.0.0.1:4502 -m ${MEM_MB}M $DEV
 	sleep 1
 	qmp src '{"execute": "migrate", "arguments": {"uri": "tcp:127.0.0.1:4502"}}'
@@ -190,7 +201,7 @@ if [ -z "$skip" ]; then
 fi
 
 # A receiver of another machine (256 MiB) refuses: the source runs on.
-if [ -z "$skip" ]; then
+if [ -z "$skip" ] && [ -z "$guest_boot_slow" ]; then
 	start dstm --incoming tcp:127.0.0.1:4505 -m 256M $DEV
 	sleep 1
 	qmp src '{"execute": "migrate", "arguments": {"uri": "tcp:127.0.0.1:4505"}}'
@@ -250,7 +261,10 @@ fi
 # few times less than it dirties): auto-converge throttles it until the rest
 # fits, or the migration fails and the guest stays with the source; either
 # way one side runs, counting without a gap.
-if [ -z "$skip" ]; then
+if [ -n "$guest_boot_slow" ]; then
+	slow_skip dirtying_guest_boots dirtying_guest_converges_or_fails_cleanly \
+		auto_converge_when_needed
+elif [ -z "$skip" ]; then
 	start busy -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M -p "$CMDLINE hvxguest=count hvxdirty=24"
 	wait_for busy 'HVX-GUEST: count 5$'
 	check dirtying_guest_boots $?
