@@ -144,8 +144,8 @@ void ram_dirty_stop(void)
 	__atomic_store_n(&dirty_on, false, __ATOMIC_SEQ_CST);
 }
 
-/* Device work and pauses: see vm_pause(). */
-static pthread_rwlock_t device_work_lock;
+static void devices_hold(void);
+static void devices_release(void);
 
 void ram_dirty_take(const struct ram_region *r, uint64_t *bits, bool quiesce)
 {
@@ -157,12 +157,12 @@ void ram_dirty_take(const struct ram_region *r, uint64_t *bits, bool quiesce)
 	 * would be neither in this pass nor marked for the next.
 	 */
 	if (quiesce)
-		pthread_rwlock_wrlock(&device_work_lock);
+		devices_hold();
 	/* Regions start at multiples of 64 pages (0 and 4 GiB). */
 	for (i = 0; i < (n + 63) / 64; i++)
 		bits[i] |= __atomic_exchange_n(&dirty_bits[first / 64 + i], 0, __ATOMIC_RELAXED);
 	if (quiesce)
-		pthread_rwlock_unlock(&device_work_lock);
+		devices_release();
 }
 
 /* One line on where a vCPU stands, for the messages of unexpected endings. */
@@ -228,19 +228,48 @@ static bool pause_requested;
 static int nr_live, nr_parked;
 
 /*
- * Device threads' work runs under a shared hold; vm_pause() takes it
- * whole, and must not wait behind a stream of device work.
+ * Device threads bracket each piece of work; a hold (a pause, or a
+ * migration taking the devices' dirty marks) waits for the work under
+ * way and keeps new work back until released.  Holds are counted, not
+ * owned: the thread that releases one need not be the one that took it
+ * (a live migration's thread stops the VM, a QMP 'cont' resumes it).
  */
-static pthread_rwlock_t device_work_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+static pthread_mutex_t device_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t device_cond = PTHREAD_COND_INITIALIZER;
+static int device_holds, device_active;
 
 void device_work_begin(void)
 {
-	pthread_rwlock_rdlock(&device_work_lock);
+	pthread_mutex_lock(&device_lock);
+	while (device_holds)
+		pthread_cond_wait(&device_cond, &device_lock);
+	device_active++;
+	pthread_mutex_unlock(&device_lock);
 }
 
 void device_work_end(void)
 {
-	pthread_rwlock_unlock(&device_work_lock);
+	pthread_mutex_lock(&device_lock);
+	if (!--device_active)
+		pthread_cond_broadcast(&device_cond);
+	pthread_mutex_unlock(&device_lock);
+}
+
+static void devices_hold(void)
+{
+	pthread_mutex_lock(&device_lock);
+	device_holds++;
+	while (device_active)
+		pthread_cond_wait(&device_cond, &device_lock);
+	pthread_mutex_unlock(&device_lock);
+}
+
+static void devices_release(void)
+{
+	pthread_mutex_lock(&device_lock);
+	if (!--device_holds)
+		pthread_cond_broadcast(&device_cond);
+	pthread_mutex_unlock(&device_lock);
 }
 
 /*
@@ -323,12 +352,12 @@ void vm_pause(void)
 	while (nr_parked < nr_live && !vm_stopping())
 		pthread_cond_wait(&run_cond, &run_lock);
 	pthread_mutex_unlock(&run_lock);
-	pthread_rwlock_wrlock(&device_work_lock);
+	devices_hold();
 }
 
 void vm_resume(void)
 {
-	pthread_rwlock_unlock(&device_work_lock);
+	devices_release();
 	pthread_mutex_lock(&run_lock);
 	pause_requested = false;
 	pthread_cond_broadcast(&run_cond);

@@ -93,6 +93,9 @@ static void cmd_cont(const struct json *args, struct qmp_reply *r)
 	}
 	if (run_state == RS_RUNNING)
 		return;
+	/* After a live migration (the user's call: two copies then run). */
+	if (run_state == RS_POSTMIGRATE)
+		virtio_net_tap_queues(true);
 	set_state(RS_RUNNING);
 	vm_resume();
 	qmp_event("RESUME", NULL);
