@@ -109,7 +109,7 @@ mkdir -p $T
 rm -f $T/*
 DISK="-d $T/disk.img"
 
-refused incoming_tcp_is_usage_error --incoming tcp:127.0.0.1:4444
+refused incoming_exec_is_usage_error --incoming exec:cat
 refused incoming_missing_file_is_usage_error --incoming file:$T/none.snap
 
 if [ -z "$skip" ]; then
