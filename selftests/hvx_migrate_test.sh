@@ -19,86 +19,8 @@ MAC=52:54:00:12:34:58
 TCP_PORT=5002
 DISK_MIB=8
 
-start() {
-	local name=$1
-	shift
-	rm -f $T/$name.sock $T/$name.rc
-	( $RUN --qmp $T/$name.sock "$@" </dev/null >$T/$name.out 2>$T/$name.err &
-	  echo $! >$T/$name.pid
-	  wait $!
-	  echo $? >$T/$name.rc ) &
-}
+. /tests/qmp_lib.sh
 
-wait_for() {
-	local n=0
-	while ! tr -d '\r' <$T/$1.out 2>/dev/null | grep -q "$2"; do
-		[ -f $T/$1.rc ] && return 1
-		[ $n -ge $((${3:-$BOOT_TIMEOUT} * 5)) ] && return 1
-		sleep 0.2
-		n=$((n + 1))
-	done
-}
-
-wait_exit() {
-	local n=0
-	while [ ! -f $T/$1.rc ] && [ $n -lt $((${2:-60} * 5)) ]; do
-		sleep 0.2
-		n=$((n + 1))
-	done
-	rc=$(cat $T/$1.rc 2>/dev/null || echo none)
-}
-
-qmp() {
-	local name=$1
-	shift
-	$QC -t 60 $T/$name.sock "$@" >$T/$name.reply 2>&1
-	qrc=$?
-	cat $T/$name.reply >>$T/$name.qmp
-	return $qrc
-}
-
-# migration_status NAME SECONDS: poll query-migrate until it ends; its status in $mst.
-migration_status() {
-	local n=0
-	mst=
-	while [ $n -lt $(($2 * 5)) ]; do
-		qmp $1 '{"execute": "query-migrate"}'
-		mst=$(sed -n 's/.*"status": "\([a-z-]*\)".*/\1/p' $T/$1.reply | tail -n 1)
-		case $mst in completed|failed|cancelled) return ;; esac
-		sleep 0.2
-		n=$((n + 1))
-	done
-}
-
-counts() {
-	cat "$@" | tr -d '\r' | sed -n 's/.*HVX-GUEST: count \([0-9]*\)$/\1/p'
-}
-
-consecutive() {
-	counts "$@" | awk 'NR != $1 { bad = 1; print "# count " $1 " at line " NR } END { exit bad || NR < 2 }'
-}
-
-last_count() {
-	counts "$@" | tail -n 1
-}
-
-refused() {
-	local name=$1
-	shift
-	timeout 60 $RUN "$@" </dev/null >$T/$name.out 2>$T/$name.err
-	rc=$?
-	ktap_diag "$name: exit $rc: $(cat $T/$name.err)"
-	[ $rc -eq 2 ] && [ "$(wc -l <$T/$name.err)" -eq 1 ] && [ ! -s $T/$name.out ]
-	ktap_result $name $?
-}
-
-stop_all() {
-	for p in $T/*.pid; do
-		[ -f "$p" ] && [ ! -f "${p%.pid}.rc" ] && kill -9 $(cat $p) 2>/dev/null
-	done
-	[ -n "$nc_pid" ] && kill $nc_pid 2>/dev/null
-}
-trap stop_all EXIT
 
 ktap_plan 26
 mkdir -p $T
