@@ -82,10 +82,11 @@ start=$(date +%s)
 plain lint lint >"$logs/lint.out" 2>&1
 cat "$logs/lint.out"
 order+=(lint)
-step vmx "$here/run-bochs.sh" vmx "$k61" "$(initrd "$k61")" "$logs"
-step vmx-smp2 "$here/run-bochs.sh" vmx-smp2 "$k612" "$(initrd "$k612")" "$logs" -cpus 2
-step svm-smp1 "$here/run-qemu.sh" svm-smp1 "$k61" "$(initrd "$k61")" "$logs" -smp 1
-step svm-smp2 "$here/run-qemu.sh" svm-smp2 "$k612" "$(initrd "$k612")" "$logs" -smp 2
+# Upper bounds for a slow machine; the hosts take about half.
+step vmx "$here/run-bochs.sh" vmx "$k61" "$(initrd "$k61")" "$logs" -timeout 2400
+step vmx-smp2 "$here/run-bochs.sh" vmx-smp2 "$k612" "$(initrd "$k612")" "$logs" -cpus 2 -timeout 2400
+step svm-smp1 "$here/run-qemu.sh" svm-smp1 "$k61" "$(initrd "$k61")" "$logs" -smp 1 -timeout 1800
+step svm-smp2 "$here/run-qemu.sh" svm-smp2 "$k612" "$(initrd "$k612")" "$logs" -smp 2 -timeout 1800
 # Live migration between two hosts (two emulators at once, for a while).
 step migrate-pair "$here/run-migrate-pair.sh" migrate-pair "$k612" "$(initrd "$k612")" "$logs"
 for k in "$k61" "$k612"; do
