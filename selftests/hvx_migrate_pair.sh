@@ -27,8 +27,10 @@ qmp() {
 	$QC -t 60 $T/vm.sock "$@" >$T/reply 2>&1
 }
 
+# The console's counts; not a last line still being written ("count 4"
+# may be the start of "count 45").
 counts() {
-	tr -d '\r' <$T/vm.out | sed -n 's/.*HVX-GUEST: count \([0-9]*\)$/\1/p'
+	{ cat $T/vm.out; echo " (end)"; } | tr -d '\r' | sed -n 's/.*HVX-GUEST: count \([0-9][0-9]*\)$/\1/p'
 }
 
 tap_up() {

@@ -149,13 +149,26 @@ if [ -z "$skip" ]; then
 fi
 
 # Save and restore again and again: each run a restore of the last save.
+# stuck NAME: what a run that stopped counting last printed and said, and
+# whether (and when) it counts again.
+stuck() {
+	local lines=$(wc -l <$T/$1.out) n=0 c=$(last_count $T/chain.out $T/$1.out)
+	ktap_diag "$1 console: $(tr -d '\r' <$T/$1.out | tail -n 3 | tr '\n' '|')"
+	ktap_diag "$1 says: $(tail -n 3 $T/$1.err | tr '\n' '|') rc $(cat $T/$1.rc 2>/dev/null)"
+	while ! counts $T/chain.out $T/$1.out | grep -qx $((c + 1)) && [ $n -lt 600 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	ktap_diag "$1: count $((c + 1)) after $((60 + n / 5)) s; console since:"
+	tr -d '\r' <$T/$1.out | tail -n +$((lines + 1)) | head -n 12 | sed 's/^/#   /'
+}
 if [ -z "$skip" ]; then
 	ok=0
 	cp $T/src-at-save.out $T/chain.out
 	prev=clone2 snap=$T/a.snap
 	for i in $(seq 1 $CYCLES); do
 		wait_for $prev "HVX-GUEST: count $(($(last_count $T/chain.out $T/$prev.out) + 1))\$" 60 ||
-			{ ok=1; ktap_diag "cycle $i: $prev does not count"; break; }
+			{ ok=1; ktap_diag "cycle $i: $prev does not count"; stuck $prev; break; }
 		# A restore reads the whole file at start: the last one can go.
 		[ "$snap" = $T/a.snap ] || rm -f $snap
 		qmp $prev '{"execute": "migrate", "arguments": {"uri": "file:'$T/c$i.snap'"}}'
@@ -170,7 +183,8 @@ if [ -z "$skip" ]; then
 		start cyc$i --incoming file:$snap -m ${MEM_MB}M -d $T/disk2.img -n tap=$TAP,mac=$MAC
 		prev=cyc$i
 	done
-	wait_for $prev "HVX-GUEST: count $(($(last_count $T/chain.out $T/$prev.out) + 1))\$" 60 || ok=1
+	wait_for $prev "HVX-GUEST: count $(($(last_count $T/chain.out $T/$prev.out) + 1))\$" 60 ||
+		{ ok=1; ktap_diag "last: $prev does not count"; stuck $prev; }
 	rm -f $snap
 	ktap_diag "after $CYCLES save/restore cycles: count $(last_count $T/chain.out $T/$prev.out)"
 	consecutive $T/chain.out $T/$prev.out || ok=1

@@ -3,7 +3,8 @@
 # Sourced after the test sets RUN, QC, T and BOOT_TIMEOUT.
 
 # start NAME ARGS...: hvx-run in the background, QMP on $T/NAME.sock,
-# console in $T/NAME.out, messages in $T/NAME.err; its pid in $T/NAME.pid.
+# console in $T/NAME.out, messages in $T/NAME.err; its pid in $T/NAME.pid,
+# its exit status in $T/NAME.rc once it has ended.
 start() {
 	local name=$1
 	shift
@@ -11,7 +12,8 @@ start() {
 	( $RUN --qmp $T/$name.sock "$@" </dev/null >$T/$name.out 2>$T/$name.err &
 	  echo $! >$T/$name.pid
 	  wait $!
-	  echo $? >$T/$name.rc ) &
+	  # Whole or absent: the waiters poll for this file.
+	  echo $? >$T/$name.rc.new && mv $T/$name.rc.new $T/$name.rc ) &
 }
 
 # wait_for NAME PATTERN [SECONDS]: until the console has PATTERN; 1 if it
@@ -61,9 +63,11 @@ migration_status() {
 }
 
 # counts FILE...: the count markers of the console files, concatenated
-# (a line the save cut in two is whole again).
+# (a line the save cut in two is whole again).  A last line without its
+# newline is one the guest is still writing, a byte per exit: "count 4"
+# may be the start of "count 45", so it is left out.
 counts() {
-	cat "$@" | tr -d '\r' | sed -n 's/.*HVX-GUEST: count \([0-9]*\)$/\1/p'
+	{ cat "$@"; echo " (end)"; } | tr -d '\r' | sed -n 's/.*HVX-GUEST: count \([0-9][0-9]*\)$/\1/p'
 }
 
 # consecutive FILE...: the counts run 1, 2, 3, ... with no gap and no repeat.

@@ -22,7 +22,7 @@ function problem(msg) {
 	problems[++nproblems] = msg
 }
 
-BEGIN { top_plan = -1; sub_plan = -1; in_dmesg = 0 }
+BEGIN { top_plan = -1; sub_plan = -1; in_dmesg = 0; DIAG_KEPT = 8 }
 
 { sub(/\r$/, "") }
 
@@ -41,11 +41,21 @@ in_dmesg { next }
 /^1\.\.[0-9]+/ && top_plan < 0 { top_plan = substr($1, 4) + 0; next }
 /^    1\.\.[0-9]+/ { sub_plan = substr($1, 4) + 0; next }
 
+# A subtest's diagnostics since the one before: the last few are shown
+# with its failure, so a CI log alone says why.
+/^    # / { diag[ndiag++ % DIAG_KEPT] = substr($0, 5); next }
+
 /^    (not )?ok [0-9]+ / {
 	sub_seen++
-	if ($0 ~ /^    not ok/) { failed++; sub_failed++; print "FAIL " host ": " substr($0, 5) }
+	if ($0 ~ /^    not ok/) {
+		failed++; sub_failed++
+		print "FAIL " host ": " substr($0, 5)
+		for (i = ndiag > DIAG_KEPT ? ndiag - DIAG_KEPT : 0; i < ndiag; i++)
+			print "FAIL " host ":   " diag[i % DIAG_KEPT]
+	}
 	else if ($0 ~ /# SKIP/) skipped++
 	else passed++
+	ndiag = 0
 	next
 }
 
