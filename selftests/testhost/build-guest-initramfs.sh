@@ -174,6 +174,10 @@ count)
 	# Save/restore (hvx_snapshot_test.sh): counts on the console.  With
 	# a disk, a token written first and read back from the disk (page
 	# cache dropped) every tenth count; with a NIC, a ping every tenth.
+	# The kernel's own console messages below warnings are kept off the
+	# console: one printed while a count line drains (drop_caches says
+	# so, every tenth count) cuts that line in two and the count is lost.
+	dmesg -n 5
 	load_virtio count
 	wait_disks vda
 	token=
