@@ -3,7 +3,8 @@
 #
 #   make            hvx.ko + hvx-info + selftests (W=1 and C=1 are passed to Kbuild)
 #   make run        boots the SVM test host (QEMU TCG), loads hvx.ko, shows what it found
-#   make check      everything: both test hosts (QEMU SVM, Bochs VMX) and a DKMS build
+#   make check      everything: both test hosts (QEMU SVM, Bochs VMX) and the Debian packages
+#   make deb        the Debian packages hvx-dkms, hvx-tools, hvx-guest-dkms in build/deb/
 #   make bench      hvx against Debian's KVM on the same guest workloads (SVM and VMX hosts)
 #   make soak       100 guest boots, then 4 guests x 2 vCPUs for 10 minutes (2-CPU SVM host)
 #   make install    installs hvx.ko and the udev rule for the running kernel
@@ -85,6 +86,19 @@ check: deps
 	$(MAKE) W=1 initramfs
 	$(TESTHOST)/check.sh $(BUILD) $(KVER_61) $(KVER_612)
 
+# Debian packages, built from a copy of the sources with Debian's tooling
+# (debhelper, dh-dkms): $(BUILD)/deb/hvx-dkms_*.deb, hvx-tools_*.deb and
+# hvx-guest-dkms_*.deb, then checked by lintian.
+DEB_SRC := $(BUILD)/deb/hvx
+deb: deps
+	rm -rf $(BUILD)/deb
+	mkdir -p $(DEB_SRC)/guest-drivers
+	cp -r debian Kbuild dkms.conf kmod-hv uapi userspace-tools README.md $(DEB_SRC)/
+	cp guest-drivers/Kbuild guest-drivers/dkms.conf guest-drivers/*.c guest-drivers/*.h $(DEB_SRC)/guest-drivers/
+	find $(DEB_SRC) \( -name '*.o' -o -name '.*.cmd' -o -name '*.ko' -o -name '*.mod*' \) -delete
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error $(BUILD)/deb/*.deb
+
 dkms-check: deps
 	$(TESTHOST)/dkms-check.sh $(KVER_61) $(KVER_612)
 
@@ -101,5 +115,5 @@ clean:
 	$(MAKE) -C guest-drivers KVER=$(KVER) clean
 	rm -rf $(BUILD)
 
-.PHONY: all deps module tools selftests guest-drivers guest-tests initramfs run bench soak check dkms-check install clean
+.PHONY: all deps module tools selftests guest-drivers guest-tests initramfs run bench soak check deb dkms-check install clean
 .PHONY: $(BUILD)/bench.cpio.gz

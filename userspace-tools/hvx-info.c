@@ -20,6 +20,17 @@ int main(int argc, char **argv)
 	unsigned int i;
 	int fd, version;
 
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("usage: hvx-info [DEVICE]   (default /dev/hvx)\n"
+		       "Prints what hvx.ko found on this host: the API version, the vendor\n"
+		       "(Intel VMX with EPT or AMD SVM with NPT), its features, TLB tags, limits\n"
+		       "and the VMs running now.\n\n"
+		       "Exit status:\n"
+		       "    0  printed\n"
+		       "    1  DEVICE is missing or cannot be opened (is hvx.ko loaded?)\n"
+		       "    2  bad arguments\n");
+		return 0;
+	}
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
 		fprintf(stderr, "usage: hvx-info [DEVICE]   (default /dev/hvx)\n");
 		return 2;
