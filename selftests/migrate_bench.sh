@@ -80,7 +80,7 @@ one() {
 	$QC $T/src.sock '{"execute": "migrate-set-parameters", "arguments": {"downtime-limit": 300, "max-bandwidth": 134217728}}' \
 		'{"execute": "migrate", "arguments": {"uri": "tcp:127.0.0.1:'$PORT'"}}' >$T/src.q
 	while [ $n -lt 3000 ]; do
-		$QC $T/src.sock '{"execute": "query-migrate"}' >$T/src.q
+		$QC -t 30 $T/src.sock '{"execute": "query-migrate"}' >$T/src.q
 		st=$(sed -n 's/.*"status": "\([a-z-]*\)".*/\1/p' $T/src.q | tail -n 1)
 		case $st in completed|failed|cancelled) break ;; esac
 		sleep 0.1
@@ -94,8 +94,15 @@ one() {
 		echo "passes $(field src dirty-sync-count)" >>$res
 	fi
 	for s in src dst; do
-		$QC $T/$s.sock '{"execute": "quit"}' >/dev/null 2>&1
+		$QC -t 30 $T/$s.sock '{"execute": "quit"}' >/dev/null 2>&1
 	done
+	# One that does not go (a receiver still waiting, say) is killed.
+	n=0
+	while { kill -0 $src || kill -0 $dst; } 2>/dev/null && [ $n -lt 300 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	kill -9 $src $dst 2>/dev/null
 	wait $src $dst
 }
 
