@@ -22,8 +22,8 @@ check() {
 		echo "FAIL deb: $1"
 	fi
 }
-apt() { DEBIAN_FRONTEND=noninteractive apt-get -y -q "$@"; }
-purge() { apt purge $pkgs >"$logs/deb-purge.log" 2>&1; }
+apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -y -q "$@"; }
+purge() { apt_get purge $pkgs >"$logs/deb-purge.log" 2>&1; }
 
 make -C "$top" -s deb >"$logs/deb-build.log" 2>&1
 rc=$?
@@ -33,7 +33,7 @@ check packages_build_lintian_clean $rc
 
 # Installed as a user would (apt, from the files), over nothing of ours.
 purge
-apt install "$deb/hvx-dkms_${ver}_all.deb" "$deb/hvx-tools_${ver}_amd64.deb" \
+apt_get install "$deb/hvx-dkms_${ver}_all.deb" "$deb/hvx-tools_${ver}_amd64.deb" \
 	"$deb/hvx-guest-dkms_${ver}_all.deb" >"$logs/deb-install.log" 2>&1
 check packages_install $?
 
