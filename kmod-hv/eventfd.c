@@ -146,7 +146,7 @@ static void irqfd_inject(struct work_struct *work)
 {
 	struct hvx_irqfd_entry *irq = container_of(work, struct hvx_irqfd_entry, inject);
 
-	hvx_deliver_msi(irq->vm, irq->msi_address, irq->msi_data);
+	hvx_deliver_msi(irq->vm, irq->msi_address, irq->msi_data, HVX_IRQ_IRQFD);
 }
 
 /* Called by the eventfd's wake-up, with its wait-queue lock held. */

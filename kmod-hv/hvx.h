@@ -51,6 +51,7 @@ enum hvx_exit_kind {
 	HVX_X_FAIL_ENTRY,	/* hw_code, info1, info2 */
 	HVX_X_UNHANDLED,	/* hw_code, info1, info2 */
 };
+#define HVX_X_NR	(HVX_X_UNHANDLED + 1)
 
 /*
  * Exits whose instruction the core completes and skips.  Its STI or MOV SS
@@ -77,6 +78,37 @@ struct hvx_exit {
 		u8 addr_size;	/* 2, 4, 8 (string forms; set by the core) */
 		u16 port;
 	} io;
+};
+
+/*
+ * Where an interrupt raised in a local APIC came from (stats, tracing):
+ * its own timer, another vCPU's IPI, HVX_SIGNAL_MSI, an irqfd.
+ */
+enum hvx_irq_source {
+	HVX_IRQ_TIMER,
+	HVX_IRQ_IPI,
+	HVX_IRQ_MSI,
+	HVX_IRQ_IRQFD,
+	HVX_IRQ_NR
+};
+
+/*
+ * A vCPU's counters (stats.c describes them to userspace).  Only the vCPU's
+ * own thread writes them, inside HVX_RUN; readers take them as they are.
+ */
+struct hvx_vcpu_stats {
+	u64 exits;
+	u64 exits_kind[HVX_X_NR];
+	u64 exits_hw[HVX_STATS_HW_BUCKETS];
+	u64 exits_user[HVX_STATS_USER_BUCKETS];
+	u64 guest_ns;		/* from entry to exit, the world switch included */
+	u64 exit_ns;		/* from an exit to the next entry or to userspace */
+	u64 halt_waits;		/* HLTs that waited in the kernel */
+	u64 halt_wakeups;	/* ... and were ended by an interrupt */
+	u64 halt_wait_ns;	/* part of exit_ns */
+	u64 irq_injections;
+	u64 tdp_faults;
+	u64 mmio_exits;
 };
 
 /* A guest RAM region: its pages, allocated on first touch. */
@@ -151,6 +183,11 @@ struct hvx_vm {
 	atomic64_t tdp_faults;
 	atomic64_t mmio_exits;
 	atomic64_t irq_injections;
+	atomic64_t irq_raised[HVX_IRQ_NR];
+	atomic64_t dirty_pages_logged;	/* first guest writes while logging */
+	atomic64_t dirty_pages_reported; /* dirty bits HVX_GET_PAGE_BITMAP took */
+	struct hvx_vcpu_stats closed_vcpus; /* sum over closed vCPUs; lock */
+	pid_t creator;		/* tgid that made it, for stats fds */
 	bool lapic_enabled;	/* HVX_ENABLE_LAPIC: every vCPU gets one */
 
 	struct mutex eventfd_lock;	/* the two lists below */
@@ -200,6 +237,8 @@ struct hvx_vcpu {
 	unsigned long mp_events; /* HVX_MP_INIT, HVX_MP_SIPI: set by other vCPUs */
 	u8 sipi_vector;
 	wait_queue_head_t wq;	/* HLT waits here for an interrupt */
+
+	struct hvx_vcpu_stats stats;
 
 	void *vendor;		/* backend state */
 };
@@ -298,7 +337,7 @@ int hvx_set_memory_region(struct hvx_vm *vm,
 struct hvx_region *hvx_find_region(struct hvx_vm *vm, u64 gpa);
 int hvx_get_page_bitmap(struct hvx_vm *vm, const struct hvx_page_bitmap __user *argp);
 int hvx_set_dirty_log(struct hvx_vm *vm, const struct hvx_dirty_log __user *argp);
-void hvx_mark_dirty(struct hvx_region *region, u64 gpa);
+void hvx_mark_dirty(struct hvx_vm *vm, struct hvx_region *region, u64 gpa);
 struct page *hvx_region_page(struct hvx_vm *vm, struct hvx_region *region,
 			     u64 gpa, bool write, bool by_guest,
 			     struct hvx_stable **dropped);
@@ -335,6 +374,12 @@ static inline struct hvx_stable *hvx_page_stable(struct page *page)
 	return (struct hvx_stable *)page_private(page);
 }
 
+/* stats.c: binary stats fds, and the tracepoints' home */
+int hvx_vm_stats_fd(struct hvx_vm *vm, struct file *vm_file);
+int hvx_vcpu_stats_fd(struct hvx_vcpu *vcpu, struct file *vcpu_file);
+void hvx_stats_add(struct hvx_vcpu_stats *sum, const struct hvx_vcpu_stats *st);
+unsigned int hvx_stats_hw_bucket(u64 hw_code);
+
 /* vcpu.c */
 int hvx_create_vcpu(struct hvx_vm *vm, struct file *vm_file, unsigned long id);
 
@@ -343,7 +388,8 @@ enum { HVX_MP_INIT, HVX_MP_SIPI };	/* bits of hvx_vcpu.mp_events */
 int hvx_enable_lapic(struct hvx_vm *vm, unsigned long arg);
 int hvx_signal_msi(struct hvx_vm *vm, const struct hvx_msi __user *argp);
 int hvx_check_msi(u64 address, u32 data);
-int hvx_deliver_msi(struct hvx_vm *vm, u64 address, u32 data);
+int hvx_deliver_msi(struct hvx_vm *vm, u64 address, u32 data,
+		    enum hvx_irq_source source);
 int hvx_lapic_create(struct hvx_vcpu *vcpu);
 void hvx_lapic_free(struct hvx_vcpu *vcpu);
 bool hvx_lapic_covers(struct hvx_vcpu *vcpu, u64 gpa);

@@ -17,6 +17,7 @@
 #include <asm/processor-flags.h>
 
 #include "hvx.h"
+#include "trace.h"
 
 /* Register offsets and bits: the kernel's own <asm/apicdef.h>. */
 #define APIC_LVT_COUNT		((APIC_LVTERR - APIC_LVTT) / 16 + 1)
@@ -96,10 +97,12 @@ void hvx_vcpu_kick(struct hvx_vcpu *vcpu)
 	wake_up_interruptible(&vcpu->wq);
 }
 
-static void lapic_raise(struct hvx_lapic *apic, u8 vector)
+static void lapic_raise(struct hvx_lapic *apic, u8 vector, enum hvx_irq_source source)
 {
 	if (vector < 16)
 		return;		/* illegal vectors: dropped, as the ESR would say */
+	atomic64_inc(&apic->vcpu->vm->irq_raised[source]);
+	trace_hvx_irq(apic->vcpu->id, vector, source);
 	set_bit(vector, apic->irr);
 	hvx_vcpu_kick(apic->vcpu);
 }
@@ -130,6 +133,8 @@ void hvx_lapic_deliver(struct hvx_vcpu *vcpu)
 	hvx_ops->inject_irq(vcpu, v);
 	hvx_ops->set_irq_window(vcpu, false);
 	atomic64_inc(&vcpu->vm->irq_injections);
+	vcpu->stats.irq_injections++;
+	trace_hvx_inject(vcpu, v);
 }
 
 /* ---- timer ---------------------------------------------------------------- */
@@ -152,7 +157,7 @@ static enum hrtimer_restart lapic_timer_fn(struct hrtimer *timer)
 	u32 lvt = READ_ONCE(apic->lvt[0]);
 
 	if (!(lvt & APIC_LVT_MASKED) && lapic_enabled(apic))
-		lapic_raise(apic, lvt & 0xff);
+		lapic_raise(apic, lvt & 0xff, HVX_IRQ_TIMER);
 	if ((lvt & APIC_LVT_TIMER_MODE) == APIC_LVT_TIMER_PERIODIC &&
 	    apic->timer_period_ns) {
 		hrtimer_forward_now(timer, ns_to_ktime(apic->timer_period_ns));
@@ -230,7 +235,8 @@ static bool lapic_match(struct hvx_lapic *apic, u32 dest, bool logical)
  * first match.  Returns how many took it.
  */
 static int lapic_route(struct hvx_vm *vm, struct hvx_vcpu *self, u32 dest,
-		       bool logical, u32 shorthand, u32 dm, u8 vector)
+		       bool logical, u32 shorthand, u32 dm, u8 vector,
+		       enum hvx_irq_source source)
 {
 	unsigned int i;
 	int n = 0;
@@ -265,7 +271,7 @@ static int lapic_route(struct hvx_vm *vm, struct hvx_vcpu *self, u32 dest,
 		}
 		if (!lapic_enabled(v->lapic))
 			continue;
-		lapic_raise(v->lapic, vector);
+		lapic_raise(v->lapic, vector, source);
 		n++;
 		if (dm == APIC_DM_LOWEST)
 			break;
@@ -288,7 +294,7 @@ static void lapic_send_ipi(struct hvx_lapic *apic, u32 icr_lo)
 	mutex_lock(&vm->lock);
 	lapic_route(vm, apic->vcpu, GET_XAPIC_DEST_FIELD(apic->icr_hi), icr_lo & APIC_DEST_LOGICAL,
 		    icr_lo & APIC_DEST_ALLBUT /* the shorthand bits */, dm,
-		    icr_lo & APIC_VECTOR_MASK);
+		    icr_lo & APIC_VECTOR_MASK, HVX_IRQ_IPI);
 	mutex_unlock(&vm->lock);
 }
 
@@ -350,13 +356,14 @@ int hvx_check_msi(u64 address, u32 data)
 }
 
 /* Deliver a checked MSI; how many local APICs took it. */
-int hvx_deliver_msi(struct hvx_vm *vm, u64 address, u32 data)
+int hvx_deliver_msi(struct hvx_vm *vm, u64 address, u32 data,
+		    enum hvx_irq_source source)
 {
 	int n;
 
 	mutex_lock(&vm->lock);
 	n = lapic_route(vm, NULL, (address >> 12) & 0xff, address & BIT(2), 0,
-			data & APIC_DM_FIXED_MASK, data & APIC_VECTOR_MASK);
+			data & APIC_DM_FIXED_MASK, data & APIC_VECTOR_MASK, source);
 	mutex_unlock(&vm->lock);
 	return n;
 }
@@ -373,7 +380,7 @@ int hvx_signal_msi(struct hvx_vm *vm, const struct hvx_msi __user *argp)
 		return -EINVAL;
 	if (!READ_ONCE(vm->lapic_enabled))
 		return -ENXIO;
-	return hvx_deliver_msi(vm, msi.address, msi.data);
+	return hvx_deliver_msi(vm, msi.address, msi.data, HVX_IRQ_MSI);
 }
 
 /* ---- registers ------------------------------------------------------------ */

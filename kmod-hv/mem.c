@@ -9,6 +9,7 @@
 
 #include "compat.h"
 #include "hvx.h"
+#include "trace.h"
 
 int hvx_set_memory_region(struct hvx_vm *vm,
 			  const struct hvx_memory_region __user *argp)
@@ -77,10 +78,11 @@ struct hvx_region *hvx_find_region(struct hvx_vm *vm, u64 gpa)
 }
 
 /* A guest write to @gpa in @region, while its log is on; mmu_lock held. */
-void hvx_mark_dirty(struct hvx_region *region, u64 gpa)
+void hvx_mark_dirty(struct hvx_vm *vm, struct hvx_region *region, u64 gpa)
 {
-	if (region->dirty)
-		set_bit((gpa - region->gpa) >> PAGE_SHIFT, region->dirty);
+	if (region->dirty &&
+	    !test_and_set_bit((gpa - region->gpa) >> PAGE_SHIFT, region->dirty))
+		atomic64_inc(&vm->dirty_pages_logged);
 }
 
 /* Bitmap words per mmu_lock hold in HVX_GET_PAGE_BITMAP. */
@@ -100,6 +102,8 @@ static u64 hvx_dirty_word(struct hvx_vm *vm, struct hvx_region *region, unsigned
 		if (tdp_write_protect(vm, region->gpa + ((u64)(first + i) << PAGE_SHIFT)))
 			*flush = true;
 	}
+	if (bits)
+		atomic64_add(hweight64(bits), &vm->dirty_pages_reported);
 	return bits;
 }
 
@@ -255,6 +259,7 @@ static struct page *hvx_cow(struct hvx_vm *vm, struct hvx_region *region,
 	if (node->zero)
 		atomic64_dec(&vm->merge.zero_pages);
 	atomic64_inc(by_guest ? &vm->merge.cow_guest : &vm->merge.cow_vmm);
+	trace_hvx_unmerge(gpa & PAGE_MASK, by_guest);
 	atomic64_inc(&vm->pages_allocated);
 	*dropped = node;
 	return page;
@@ -355,7 +360,7 @@ static int hvx_access_guest(struct hvx_vm *vm, u64 gpa, void *buf, size_t len,
 		}
 		va = kmap_local_page(page);
 		if (write) {
-			hvx_mark_dirty(region, gpa);	/* on the guest's behalf */
+			hvx_mark_dirty(vm, region, gpa);	/* on the guest's behalf */
 			memcpy(va + off, buf, chunk);
 		}
 		else

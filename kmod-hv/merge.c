@@ -12,6 +12,7 @@
 #include <linux/xxhash.h>
 
 #include "hvx.h"
+#include "trace.h"
 
 /*
  * How it fits together.  Every guest page slot (region xarray entry) holds
@@ -254,6 +255,7 @@ static bool merge_into(struct hvx_stable *node, struct hvx_vm *vm,
 	atomic64_inc(&vm->merge.pages_merged);
 	if (node->zero)
 		atomic64_inc(&vm->merge.zero_pages);
+	trace_hvx_merge(slot_gpa(region, index), node->zero, false);
 	atomic64_inc(&merge_nr_sharers);
 	mutex_unlock(&vm->mmu_lock);
 	put_page(expect);	/* the slot's reference: frees the duplicate */
@@ -296,6 +298,7 @@ static struct hvx_stable *merge_new_frame(struct rb_root *root, u64 hash,
 	atomic64_inc(&vm->merge.pages_merged);
 	if (node->zero)
 		atomic64_inc(&vm->merge.zero_pages);
+	trace_hvx_merge(slot_gpa(region, index), node->zero, true);
 	atomic64_inc(&merge_nr_frames);
 	atomic64_inc(&merge_nr_sharers);
 	mutex_unlock(&vm->mmu_lock);

@@ -14,6 +14,7 @@
 
 #include "compat.h"
 #include "hvx.h"
+#include "trace.h"
 
 /* Guest-writable bits of CR4 and EFER; anything else is EINVAL / #GP. */
 #define HVX_CR4_VALID	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | \
@@ -299,17 +300,32 @@ static int hvx_handle_tdp_fault(struct hvx_vcpu *vcpu)
 				      !readonly && !hvx_page_stable(page) &&
 				      (write || !region->dirty));
 			if (!ret && write)
-				hvx_mark_dirty(region, gpa);
+				hvx_mark_dirty(vm, region, gpa);
 			mutex_unlock(&vm->mmu_lock);
 			hvx_release_dropped(dropped);
 			if (ret)
 				return ret;
 			atomic64_inc(&vm->tdp_faults);
+			vcpu->stats.tdp_faults++;
+			trace_hvx_tdp_fault(vcpu, gpa, write, vcpu->exit.fetch, false);
 			return 1;
 		}
 	}
 	atomic64_inc(&vm->mmio_exits);
+	vcpu->stats.mmio_exits++;
+	trace_hvx_tdp_fault(vcpu, gpa, write, vcpu->exit.fetch, true);
 	return hvx_emulate_mmio(vcpu, gpa, vcpu->exit.write);
+}
+
+/* HLT with interrupts on: sleep until the local APIC has one (or a signal). */
+static void hvx_halt_wait(struct hvx_vcpu *vcpu)
+{
+	u64 start = ktime_get_ns();
+
+	vcpu->stats.halt_waits++;
+	if (!wait_event_interruptible(vcpu->wq, hvx_lapic_pending(vcpu)))
+		vcpu->stats.halt_wakeups++;
+	vcpu->stats.halt_wait_ns += ktime_get_ns() - start;
 }
 
 /* >0: keep running; 0: exit to userspace (run filled in); <0: error. */
@@ -343,7 +359,7 @@ static int hvx_handle_exit(struct hvx_vcpu *vcpu)
 			run->exit_reason = HVX_EXIT_HLT;
 			return 0;
 		}
-		wait_event_interruptible(vcpu->wq, hvx_lapic_pending(vcpu));
+		hvx_halt_wait(vcpu);
 		return 1;
 	case HVX_X_HYPERCALL:
 		run->exit_reason = HVX_EXIT_HYPERCALL;
@@ -432,9 +448,29 @@ static int hvx_complete_pending(struct hvx_vcpu *vcpu)
 	return ret;
 }
 
-static int hvx_vcpu_run(struct hvx_vcpu *vcpu)
+/* An exit to userspace, by reason, for the stats and the trace. */
+static void hvx_count_user_exit(struct hvx_vcpu *vcpu)
 {
 	struct hvx_run *run = vcpu->run;
+	u32 reason = run->exit_reason;
+	u64 addr = 0;
+
+	if (reason < HVX_STATS_USER_BUCKETS)
+		vcpu->stats.exits_user[reason]++;
+	if (reason == HVX_EXIT_IO)
+		addr = run->io.port;
+	else if (reason == HVX_EXIT_MMIO)
+		addr = run->mmio.phys_addr;
+	else if (reason == HVX_EXIT_MSR)
+		addr = run->msr.index;
+	trace_hvx_user_exit(vcpu, reason, addr);
+}
+
+static int hvx_vcpu_run(struct hvx_vcpu *vcpu)
+{
+	struct hvx_vcpu_stats *st = &vcpu->stats;
+	struct hvx_run *run = vcpu->run;
+	u64 entered, exited;
 	int ret;
 
 	if (!READ_ONCE(vcpu->vm->nr_regions))
@@ -447,15 +483,28 @@ static int hvx_vcpu_run(struct hvx_vcpu *vcpu)
 		if (READ_ONCE(run->immediate_exit) || signal_pending(current) ||
 		    (vcpu->lapic && hvx_lapic_mp_events(vcpu))) {
 			run->exit_reason = HVX_EXIT_INTR;
+			hvx_count_user_exit(vcpu);
 			return -EINTR;
 		}
 		cond_resched();
+		trace_hvx_entry(vcpu);
+		entered = ktime_get_ns();
 		ret = hvx_ops->vcpu_enter(vcpu);
+		exited = ktime_get_ns();
+		st->guest_ns += exited - entered;
 		if (ret)
 			return ret;
+		st->exits++;
+		st->exits_kind[vcpu->exit.kind]++;
+		st->exits_hw[hvx_stats_hw_bucket(vcpu->exit.hw_code)]++;
+		trace_hvx_exit(vcpu);
 		ret = hvx_handle_exit(vcpu);
-		if (ret <= 0)
+		st->exit_ns += ktime_get_ns() - exited;
+		if (ret <= 0) {
+			if (!ret)
+				hvx_count_user_exit(vcpu);
 			return ret;
+		}
 	}
 }
 
@@ -753,6 +802,9 @@ static long hvx_vcpu_ioctl(struct file *file, unsigned int cmd,
 	struct hvx_regs regs;
 	long ret;
 
+	/* A running vCPU's counters are read without stopping it. */
+	if (cmd == HVX_GET_STATS_FD)
+		return arg ? -EINVAL : hvx_vcpu_stats_fd(vcpu, file);
 	/* Another thread in HVX_RUN must not be waited for forever. */
 	if (!mutex_trylock(&vcpu->mutex))
 		return -EBUSY;
@@ -866,6 +918,8 @@ static int hvx_vcpu_release(struct inode *inode, struct file *file)
 	mutex_lock(&vm->lock);
 	vm->vcpus[vcpu->id] = NULL;
 	vm->nr_vcpus--;
+	/* The VM's totals stay whole when a vCPU goes. */
+	hvx_stats_add(&vm->closed_vcpus, &vcpu->stats);
 	mutex_unlock(&vm->lock);
 	hvx_vcpu_destroy(vcpu);
 	fput(vcpu->vm_file);

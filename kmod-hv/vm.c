@@ -4,6 +4,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -76,6 +77,8 @@ static long hvx_vm_ioctl(struct file *file, unsigned int cmd,
 		return hvx_get_page_bitmap(vm, argp);
 	case HVX_SET_DIRTY_LOG:
 		return hvx_set_dirty_log(vm, argp);
+	case HVX_GET_STATS_FD:
+		return arg ? -EINVAL : hvx_vm_stats_fd(vm, file);
 	default:
 		return -ENOTTY;
 	}
@@ -130,6 +133,7 @@ int hvx_create_vm(unsigned long flags)
 		goto put_hw;
 	}
 	mutex_init(&vm->lock);
+	vm->creator = task_tgid_vnr(current);
 	hvx_merge_vm_init(vm);
 	hvx_eventfd_vm_init(vm);
 	ret = tdp_init(vm);

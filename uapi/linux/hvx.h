@@ -790,4 +790,93 @@ struct hvx_vcpu_events {
 #define HVX_GET_VCPU_EVENTS	_IOR(HVXIO, 0x2c, struct hvx_vcpu_events)
 #define HVX_SET_VCPU_EVENTS	_IOW(HVXIO, 0x2d, struct hvx_vcpu_events)
 
+/*
+ * Binary statistics (HVX_GET_STATS_FD, on a VM fd or a vCPU fd; the
+ * argument must be 0).  The ioctl returns a read-only, close-on-exec fd
+ * whose contents describe themselves, so a tool reads counters it was
+ * not built with and new ones are only ever added:
+ *
+ *   offset 0             struct hvx_stats_header
+ *   header.desc_offset   header.nr_desc descriptors, each desc_size bytes:
+ *                        struct hvx_stats_desc then its NUL-padded name
+ *   header.data_offset   header.data_size bytes of __u64 values
+ *
+ * The header and descriptors never change for the life of the fd; the
+ * values are read fresh by each read()/pread() (read them with one
+ * pread at data_offset for a consistent set).  Nothing is stopped to
+ * read them: a value may be a few events behind a running vCPU.  The fd
+ * keeps its VM or vCPU's memory alive but nothing else; it is as cheap to
+ * keep open as to reopen.
+ */
+#define HVX_STATS_MAGIC		0x53585648	/* "HVXS" in memory order */
+
+/**
+ * struct hvx_stats_header - at offset 0 of a stats fd
+ * @magic:	HVX_STATS_MAGIC.
+ * @nr_desc:	number of descriptors.
+ * @desc_size:	bytes from one descriptor to the next (struct
+ *		hvx_stats_desc plus its name field).
+ * @name_size:	bytes of each descriptor's name field, NUL included.
+ * @desc_offset: file offset of the first descriptor.
+ * @data_offset: file offset of the values.
+ * @data_size:	bytes of values (8 per value).
+ * @id:		"vm-PID" (the creator's process id) or "vcpu-N", NUL-padded.
+ * @reserved:	0.
+ */
+struct hvx_stats_header {
+	__u32 magic;
+	__u32 nr_desc;
+	__u32 desc_size;
+	__u32 name_size;
+	__u64 desc_offset;
+	__u64 data_offset;
+	__u64 data_size;
+	char id[32];
+	__u64 reserved[4];
+};
+
+/* hvx_stats_desc.flags: the kind of value (bits 0-3) */
+#define HVX_STATS_TYPE_MASK		0xfu
+#define HVX_STATS_TYPE_CUMULATIVE	0u	/* a count that only grows */
+#define HVX_STATS_TYPE_INSTANT		1u	/* a level that goes up and down */
+/* ... its unit (bits 4-7) */
+#define HVX_STATS_UNIT_MASK		0xf0u
+#define HVX_STATS_UNIT_NONE		0x00u	/* events */
+#define HVX_STATS_UNIT_PAGES		0x10u	/* 4 KiB pages */
+#define HVX_STATS_UNIT_NSEC		0x20u	/* nanoseconds */
+/* ... and where it comes from */
+#define HVX_STATS_VCPU_SUM		(1u << 8)	/* in a VM's fd: the sum
+							 * over its vCPUs, closed
+							 * ones included */
+
+/*
+ * Arrays (hvx_stats_desc.count > 1): value i of "exits_hw" counts exits
+ * whose hardware reason maps to i: on VMX the basic exit reason (bits
+ * 15:0 of the exit reason, all below 256); on SVM the exit code when it
+ * is below 0xf0, 0xf0 + (code - 0x400) for codes 0x400-0x40e (0x400:
+ * nested page fault), and 0xff for anything else.  Value i of
+ * "exits_user" counts exits to userspace with exit_reason i (HVX_EXIT_*).
+ */
+#define HVX_STATS_HW_BUCKETS		256
+#define HVX_STATS_USER_BUCKETS		16
+
+/**
+ * struct hvx_stats_desc - one value or array in a stats fd
+ * @flags:	HVX_STATS_TYPE_*, HVX_STATS_UNIT_*, HVX_STATS_VCPU_SUM.
+ * @offset:	bytes from header.data_offset to its first value.
+ * @count:	number of consecutive __u64 values (1, or an array's size).
+ * @reserved:	0.
+ * @name:	header.name_size bytes, NUL-terminated, [a-z0-9_].
+ */
+struct hvx_stats_desc {
+	__u32 flags;
+	__u32 offset;
+	__u32 count;
+	__u32 reserved;
+	char name[];
+};
+
+/* HVX_GET_STATS_FD: on a VM fd or a vCPU fd; see above. */
+#define HVX_GET_STATS_FD	_IO(HVXIO, 0x30)
+
 #endif /* _UAPI_LINUX_HVX_H */
