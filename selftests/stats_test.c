@@ -407,8 +407,41 @@ static void test_tracepoints(void)
 		    "tracepoints_count_cpuid_exits");
 }
 
-int main(void)
+/*
+ * stats_test --run-cpuids N [--hold]: the workload alone, for perf, trace-cmd
+ * and hvx-stat run from a shell (hvx_trace_tools_test.sh): a VM runs N
+ * CPUIDs and one ucall; with --hold it then prints "ready" and keeps the
+ * VM until a signal (or two minutes) ends it.
+ */
+static int run_workload(int argc, char **argv)
 {
+	struct guest g;
+	struct hvx_regs r;
+	long n = argc > 2 ? strtol(argv[2], NULL, 10) : 0;
+
+	if (n <= 0 || (argc > 3 && strcmp(argv[3], "--hold")) || argc > 4) {
+		fprintf(stderr, "usage: stats_test --run-cpuids N [--hold]\n");
+		return 2;
+	}
+	if (guest_vm_create(&g.vm, GUEST_MEM_DEFAULT) || guest_vcpu_create(&g.vm, &g.v, 0) ||
+	    guest_load(&g.v, MODE_LONG, PAYLOAD(bench_cpuid64)) || guest_get_regs(&g.v, &r))
+		return 1;
+	r.r8 = n;
+	if (guest_set_regs(&g.v, &r) || guest_run_to_ucall(&g.v, &r) != UCALL_DONE)
+		return 1;
+	if (argc > 3) {
+		printf("ready\n");
+		fflush(stdout);
+		alarm(120);
+		pause();
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "--run-cpuids"))
+		return run_workload(argc, argv);
 	guest_require_vcpus();
 	ktap_plan(10);
 	test_bad_args();

@@ -82,8 +82,12 @@ static int scan_pid(pid_t pid, bool verbose)
 
 	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
 	d = opendir(dir);
-	if (!d)
+	if (!d) {
+		if (verbose && errno != ENOENT)
+			fprintf(stderr, "%s: cannot read %s: %s%s\n", prog, dir, strerror(errno),
+				errno == EACCES ? " (run as root or as the VMM's user)" : "");
 		return -1;
+	}
 	while ((de = readdir(d))) {
 		struct stat sb;
 		ssize_t n;

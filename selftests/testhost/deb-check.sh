@@ -54,8 +54,9 @@ done
 check dkms_builds_each_kernel_warning_free $ok
 
 ok=0
-for f in /usr/bin/hvx-run /usr/bin/hvx-info /lib/udev/rules.d/60-hvx.rules \
-	 /usr/share/man/man1/hvx-run.1.gz /usr/share/man/man1/hvx-info.1.gz; do
+for f in /usr/bin/hvx-run /usr/bin/hvx-info /usr/bin/hvx-stat /lib/udev/rules.d/60-hvx.rules \
+	 /usr/share/man/man1/hvx-run.1.gz /usr/share/man/man1/hvx-info.1.gz \
+	 /usr/share/man/man1/hvx-stat.1.gz; do
 	[ -e "$f" ] || { echo "deb: $f missing"; ok=1; }
 done
 getent group kvm >/dev/null || { echo "deb: no kvm group"; ok=1; }
@@ -64,15 +65,18 @@ check tools_rule_and_group_installed $ok
 
 # The test host: its usual initramfs, then one with what the packages
 # installed (the 6.1 hvx.ko DKMS built, the rule, the dynamic tools and
-# the libraries they and udevd need) and a kvm member.
+# the libraries they and udevd need), Debian's perf and trace-cmd for
+# hvx_trace_tools_test.sh, and a kvm member.
 root=$build/deb/hostroot
 rm -rf "$root"
 mkdir -p "$root/lib/hvx/deb" "$root/etc" "$root/lib/systemd" "$root/usr/bin"
 cp /lib/modules/$k61/updates/dkms/hvx.ko /lib/udev/rules.d/60-hvx.rules \
-   /usr/bin/hvx-run /usr/bin/hvx-info "$root/lib/hvx/deb/"
+   /usr/bin/hvx-run /usr/bin/hvx-info /usr/bin/hvx-stat "$root/lib/hvx/deb/"
+cp "$(readlink -f /usr/bin/perf)" "$root/lib/hvx/deb/perf"
+cp "$(readlink -f /usr/bin/trace-cmd)" "$root/lib/hvx/deb/trace-cmd"
 cp "$(readlink -f /usr/bin/udevadm)" "$root/usr/bin/udevadm"
 ln -s /usr/bin/udevadm "$root/lib/systemd/systemd-udevd"
-for lib in $(ldd /usr/bin/hvx-run /usr/bin/udevadm | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | sort -u); do
+for lib in $(ldd /usr/bin/hvx-run /usr/bin/hvx-stat /usr/bin/udevadm /usr/bin/perf /usr/bin/trace-cmd | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | sort -u); do
 	mkdir -p "$root$(dirname "$lib")"
 	cp -L "$lib" "$root$lib"
 done
@@ -91,7 +95,7 @@ GR
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip >"$build/deb/overlay.cpio.gz"
 cat "$build/$k61/host.cpio.gz" "$build/deb/overlay.cpio.gz" >"$build/deb/host.cpio.gz"
 "$here/run-qemu.sh" deb-host "$k61" "$build/deb/host.cpio.gz" "$logs" -smp 1 \
-	-tests deb_install_test.sh -timeout 900 >"$logs/deb-host.out" 2>&1
+	-tests deb_install_test.sh,hvx_trace_tools_test.sh -timeout 900 >"$logs/deb-host.out" 2>&1
 grep -E '^(FAIL|PROBLEM) ' "$logs/deb-host.out"
 line=$(grep -E '^deb-host: [0-9]+ passed, [0-9]+ failed' "$logs/deb-host.out" | tail -n 1)
 read -r hp hf <<<"$(echo "$line" | awk '{ print $2, $4 }')"
@@ -104,7 +108,7 @@ echo "deb: test host: ${line:-no verdict}"
 purge
 check packages_purge $?
 left=$(ls -d /usr/src/hvx-* /var/lib/dkms/hvx /var/lib/dkms/hvx-guest \
-	/lib/modules/*/updates/dkms/hvx*.ko* /usr/bin/hvx-run /usr/bin/hvx-info \
+	/lib/modules/*/updates/dkms/hvx*.ko* /usr/bin/hvx-run /usr/bin/hvx-info /usr/bin/hvx-stat \
 	/lib/udev/rules.d/60-hvx.rules /usr/share/doc/hvx-* 2>/dev/null)
 [ -n "$left" ] && echo "deb: left after purge: $left"
 [ -z "$left" ] && ! dpkg -l $pkgs 2>/dev/null | grep -q '^[ir]'

@@ -31,6 +31,8 @@ pkgs=(gcc make libc6-dev linux-image-amd64 linux-headers-amd64 busybox-static cp
       genisoimage dkms sparse e2fsprogs xz-utils dpkg-dev
       # make deb and its check: Debian's packaging tools; udevd for the test host
       debhelper dh-dkms lintian help2man fakeroot udev
+      # the operator's tools the deb host runs against hvx's tracepoints
+      linux-perf trace-cmd
       "linux-image-$k612" "linux-headers-$k612"
       # what the patched QEMU needs to build (selftests/testhost/qemu/build.sh)
       ninja-build pkg-config python3 python3-venv libglib2.0-dev libpixman-1-dev
