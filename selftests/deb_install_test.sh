@@ -4,7 +4,8 @@
 # Runs in the test host deb-check.sh boots: the packaged files are under
 # /lib/hvx/deb (hvx.ko as DKMS built it, the udev rule, hvx-run and
 # hvx-info with their shared libraries), udevd under /lib/systemd.
-. /tests/ktap.sh
+dir=$(dirname "$0")
+. "$dir/ktap.sh"
 D=/lib/hvx/deb
 KERNEL=/boot/vmlinuz-$(uname -r)
 GUEST=/boot/hvx-guest.cpio.gz

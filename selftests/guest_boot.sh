@@ -1,5 +1,49 @@
 # SPDX-License-Identifier: GPL-2.0
-# guest_boot.sh - what the hvx-run guest-boot tests share: defusing guest splats, which hosts boot what, skipped checks.
+# guest_boot.sh - what the hvx-run guest-boot tests share: what a boot needs, defusing guest splats, which hosts boot what, skipped checks.
+dir=${dir:-$(dirname "$0")}
+
+# A guest boot needs hvx-run, the guest kernel and the test guest's
+# initramfs (build-guest-initramfs.sh): in the test hosts /usr/bin/hvx-run
+# and the host's own kernel in /boot with the guest beside it.  Elsewhere
+# HVX_RUN, HVX_GUEST_KERNEL and HVX_GUEST_INITRD say where they are
+# (hvx-run: else the source tree's build, then the PATH).
+RUN=${HVX_RUN:-/usr/bin/hvx-run}
+if [ -z "$HVX_RUN" ] && [ -z "$HVX_TESTHOST" ] && [ ! -x "$RUN" ]; then
+	if [ -x "$dir/../userspace-tools/hvx-run/hvx-run" ]; then
+		RUN=$dir/../userspace-tools/hvx-run/hvx-run
+	elif command -v hvx-run >/dev/null; then
+		RUN=$(command -v hvx-run)
+	fi
+fi
+KERNEL=${HVX_GUEST_KERNEL:-/boot/vmlinuz-$(uname -r)}
+GUEST=${HVX_GUEST_INITRD:-/boot/hvx-guest.cpio.gz}
+
+# guest_boot_needs [COMMAND|/PATH]...: outside the test hosts, skip the
+# whole test (exit 4, one line saying why) unless hvx-run, the guest
+# kernel, its initramfs and each COMMAND (on the PATH) or /PATH are here.
+# In a test host they all are: a missing one fails the test there.
+guest_boot_needs() {
+	gb_why=''
+	[ -n "$HVX_TESTHOST" ] && return 0
+	if [ ! -x "$RUN" ]; then
+		gb_why="no hvx-run (set HVX_RUN=/path/to/hvx-run)"
+	elif [ ! -r "$KERNEL" ]; then
+		gb_why="no guest kernel $KERNEL (set HVX_GUEST_KERNEL)"
+	elif [ ! -r "$GUEST" ]; then
+		gb_why="no test guest initramfs $GUEST (testhost/build-guest-initramfs.sh makes it; or set HVX_GUEST_INITRD)"
+	fi
+	for gb_need in "$@"; do
+		[ -z "$gb_why" ] || break
+		case $gb_need in
+		/*) [ -e "$gb_need" ] || gb_why="needs $gb_need" ;;
+		*) command -v "$gb_need" >/dev/null || gb_why="needs $gb_need (busybox's, as in the test hosts)" ;;
+		esac
+	done
+	[ -z "$gb_why" ] && return 0
+	echo "TAP version 13"
+	echo "1..0 # SKIP $gb_why"
+	exit 4
+}
 
 # The host log is judged for kernel splats: a guest's are shown defused.
 defuse() {

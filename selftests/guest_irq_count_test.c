@@ -8,6 +8,7 @@
 
 #include "hvx_util.h"
 #include "lib/guest.h"
+#include "../userspace-tools/hvx-stats.h"
 
 /*
  * The guest (lapic64) spins with interrupts on and counts each interrupt
@@ -77,7 +78,7 @@ int main(void)
 	bool ok;
 
 	guest_require_vcpus();
-	ktap_plan(3);
+	ktap_plan(4);
 	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = on_sigusr1 }, NULL);
 
 	/* lapic64 syncs once, then spins with IF=1 until told to stop. */
@@ -88,6 +89,7 @@ int main(void)
 		ktap_result(false, "irq_count_setup");
 		ktap_skip("guest_took_interrupts", "no guest");
 		ktap_skip("no_interrupt_taken_twice", "no guest");
+		ktap_skip("stats_count_interrupts_by_source", "no guest");
 		return ktap_finish();
 	}
 	/*
@@ -138,6 +140,28 @@ int main(void)
 		ktap_diag("the guest took %llu interrupts more than hvx injected: delivered twice",
 			  (unsigned long long)(taken - injected));
 	ktap_result(ok && taken <= injected, "no_interrupt_taken_twice");
+
+	/*
+	 * The stats fd: every accepted MSI raised once (coalesced ones too),
+	 * the timer raised some, and the injections are the old ioctl's.
+	 */
+	{
+		struct hvx_stats hs;
+		uint64_t msi = 0, timer = 0, inj = 0;
+		bool sok = ok && !hvx_stats_open(&hs, ioctl(vm.fd, HVX_GET_STATS_FD, 0));
+
+		if (sok) {
+			msi = hvx_stats_get(&hs, "irq_from_msi", 0);
+			timer = hvx_stats_get(&hs, "irq_from_timer", 0);
+			inj = hvx_stats_get(&hs, "irq_injections", 0);
+			hvx_stats_close(&hs);
+		}
+		ktap_diag("stats fd: irq_from_msi %llu irq_from_timer %llu irq_injections %llu",
+			  (unsigned long long)msi, (unsigned long long)timer,
+			  (unsigned long long)inj);
+		ktap_result(sok && msi == s.sent && timer > 0 && inj == injected,
+			    "stats_count_interrupts_by_source");
+	}
 	guest_vcpu_destroy(&v);
 	guest_vm_destroy(&vm);
 	return ktap_finish();

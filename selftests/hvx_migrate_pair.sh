@@ -8,13 +8,11 @@
 # The guest's console goes into this host's log as "# src| LINE" or
 # "# dst| LINE" lines (and whether the last one was cut), for the
 # harness to check that the count runs on across the hosts.
-. /tests/ktap.sh
-. /tests/guest_boot.sh
+dir=$(dirname "$0")
+. "$dir/ktap.sh"
+. "$dir/guest_boot.sh"
 side=$1
-RUN=/usr/bin/hvx-run
-QC=/tests/qmp_client
-KERNEL=/boot/vmlinuz-$(uname -r)
-GUEST=/boot/hvx-guest.cpio.gz
+QC=$dir/qmp_client
 T=/tmp/hvx-pair
 TAP=hvxmig0
 MAC=52:54:00:12:34:59

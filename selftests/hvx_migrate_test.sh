@@ -1,12 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # hvx_migrate_test.sh - live migration between two hvx-run processes in this host: a counting guest with a disk, a tap and a TCP stream moves without a gap; parameters, a refused connection, a cancel, a receiver killed mid-stream, a guest dirtying memory.
-. /tests/ktap.sh
-. /tests/guest_boot.sh
-RUN=/usr/bin/hvx-run
-QC=/tests/qmp_client
-KERNEL=/boot/vmlinuz-$(uname -r)
-GUEST=/boot/hvx-guest.cpio.gz
+dir=$(dirname "$0")
+. "$dir/ktap.sh"
+. "$dir/guest_boot.sh"
+guest_boot_needs ip nc /dev/net/tun
+QC=$dir/qmp_client
 MEM_MB=128
 CMDLINE="console=ttyS0 earlyprintk=serial,ttyS0 reboot=k panic=-1 tsc=reliable"
 T=/tmp/hvx-migrate-test
@@ -19,7 +18,7 @@ MAC=52:54:00:12:34:58
 TCP_PORT=5002
 DISK_MIB=8
 
-. /tests/qmp_lib.sh
+. "$dir/qmp_lib.sh"
 
 
 ktap_plan 26

@@ -1,12 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # hvx_snapshot_test.sh - hvx-run's QMP socket and snapshots: a counting guest stopped, saved, restored and cloned without a gap; disk and network after; bad files and bad QMP input refused.
-. /tests/ktap.sh
-. /tests/guest_boot.sh
-RUN=/usr/bin/hvx-run
-QC=/tests/qmp_client
-KERNEL=/boot/vmlinuz-$(uname -r)
-GUEST=/boot/hvx-guest.cpio.gz
+dir=$(dirname "$0")
+. "$dir/ktap.sh"
+. "$dir/guest_boot.sh"
+guest_boot_needs tunctl ip /dev/net/tun
+QC=$dir/qmp_client
 # Small: the snapshots live in the test host's RAM (its /tmp).
 MEM_MB=128
 CMDLINE="console=ttyS0 earlyprintk=serial,ttyS0 reboot=k panic=-1 tsc=reliable"
@@ -20,7 +19,7 @@ TAP2=hvxsnap1
 MAC=52:54:00:12:34:57
 DISK_MIB=8
 
-. /tests/qmp_lib.sh
+. "$dir/qmp_lib.sh"
 
 
 ktap_plan 35

@@ -1,11 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # hvx_virtio_hostile_test.sh - a guest driver feeds hvx-run's virtio-blk malformed rings: each ends in a device error, none hangs, a reset recovers.
-. /tests/ktap.sh
-. /tests/guest_boot.sh
-RUN=/usr/bin/hvx-run
-KERNEL=/boot/vmlinuz-$(uname -r)
-GUEST=/boot/hvx-guest.cpio.gz
+dir=$(dirname "$0")
+. "$dir/ktap.sh"
+. "$dir/guest_boot.sh"
+guest_boot_needs
 MEM_MB=256		# the oversized case points at guest RAM 16-48 MiB
 CMDLINE="console=ttyS0 earlyprintk=serial,ttyS0 reboot=k panic=-1 tsc=reliable"
 BOOT_TIMEOUT=180

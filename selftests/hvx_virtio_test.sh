@@ -1,11 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # hvx_virtio_test.sh - hvx-run's PCI bus, virtio-blk (-d) and virtio-net (-n): a Linux guest writes, reads, discards, flushes, talks to the host over a tap; the host checks images and data.
-. /tests/ktap.sh
-. /tests/guest_boot.sh
-RUN=/usr/bin/hvx-run
-KERNEL=/boot/vmlinuz-$(uname -r)
-GUEST=/boot/hvx-guest.cpio.gz
+dir=$(dirname "$0")
+. "$dir/ktap.sh"
+. "$dir/guest_boot.sh"
+guest_boot_needs tunctl ip nc httpd md5sum /dev/net/tun
 MEM_MB=256
 # As hvx_run_test.sh: console from the first line, i8042 reboot, reset on panic.
 CMDLINE="console=ttyS0 earlyprintk=serial,ttyS0 reboot=k panic=-1 tsc=reliable"

@@ -12,8 +12,9 @@
 # query-migrate when it completes: total time, downtime, bytes sent,
 # passes (dirty-sync-count).  Prints "bench migrate_SIZE_LOAD_METRIC
 # hvx=X qemu_kvm=Y ratio=X/Y".
-. /tests/guest_boot.sh
-QC=/tests/qmp_client
+dir=$(dirname "$0")
+. "$dir/guest_boot.sh"
+QC=$dir/qmp_client
 KERNEL=/boot/vmlinuz-$(uname -r)
 GUEST=/boot/hvx-guest.cpio.gz
 CMDLINE="console=ttyS0 reboot=k panic=-1 tsc=reliable ipv6.disable=1 hvxguest=count"

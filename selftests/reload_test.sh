@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # reload_test.sh - 40 load/unload cycles, each creating and destroying VMs, leak no memory.
-. /tests/ktap.sh
-KO=/lib/hvx/hvx.ko
+dir=$(dirname "$0")
+. "$dir/ktap.sh"
+. "$dir/hvx_module.sh"
 CYCLES=40
 VMS_PER_CYCLE=500
 # Free memory wanders by up to ~100 KiB over a run here beyond what the
@@ -45,8 +46,8 @@ settle() {
 
 cycle() {
 	rmmod hvx || return 1
-	insmod $KO max_vms=$VMS_PER_CYCLE || return 1
-	/tests/hvx_hold $VMS_PER_CYCLE </dev/null >/dev/null || return 1
+	insmod "$KO" max_vms=$VMS_PER_CYCLE || return 1
+	"$dir/hvx_hold" $VMS_PER_CYCLE </dev/null >/dev/null || return 1
 }
 
 # In the 2-CPU Bochs host a cycle takes over a second of emulated time for
@@ -58,6 +59,7 @@ if [ "$(awk '/^cpu MHz/ { print int($4); exit }' /proc/cpuinfo)" -lt 1000 ] 2>/d
 	echo "1..0 # SKIP the 1-CPU Bochs host and both SVM hosts run it"
 	exit 4
 fi
+hvx_module_or_skip
 
 ktap_plan 4
 
@@ -86,5 +88,5 @@ ktap_result unreclaimable_slab_does_not_grow $?
 [ $((objs1 - objs0)) -lt $((SLAB_SLACK_KB * 1024)) ]
 ktap_result live_slab_objects_do_not_grow $?
 # Leave hvx.ko loaded with its default parameters for the tests after us.
-rmmod hvx && insmod $KO
+rmmod hvx && insmod "$KO"
 ktap_finish

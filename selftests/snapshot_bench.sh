@@ -15,8 +15,9 @@
 # console (running again) and to ten counts later (its working set back:
 # a disk read and a ping in between).  Prints "bench snapshot_METRIC
 # hvx=X qemu_kvm=Y ratio=X/Y".
-. /tests/guest_boot.sh
-QC=/tests/qmp_client
+dir=$(dirname "$0")
+. "$dir/guest_boot.sh"
+QC=$dir/qmp_client
 KERNEL=/boot/vmlinuz-$(uname -r)
 GUEST=/boot/hvx-guest.cpio.gz
 CMDLINE="console=ttyS0 reboot=k panic=-1 tsc=reliable ipv6.disable=1 hvxguest=count"

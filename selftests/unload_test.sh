@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # unload_test.sh - hvx.ko cannot be unloaded while /dev/hvx or any VM fd is open, and unloads cleanly after.
-. /tests/ktap.sh
-KO=/lib/hvx/hvx.ko
+dir=$(dirname "$0")
+. "$dir/ktap.sh"
+. "$dir/hvx_module.sh"
+hvx_module_or_skip
 
 ktap_plan 6
 
@@ -15,7 +17,7 @@ exec 3<&-
 # A VM fd alone (its /dev/hvx fd already closed) must pin the module too.
 rm -f /tmp/hold.fifo /tmp/hold.out
 mkfifo /tmp/hold.fifo
-/tests/hvx_hold </tmp/hold.fifo >/tmp/hold.out &
+"$dir/hvx_hold" </tmp/hold.fifo >/tmp/hold.out &
 holder=$!
 exec 4>/tmp/hold.fifo
 i=0
@@ -34,6 +36,6 @@ ktap_result helper_closed_vm_cleanly $?
 
 rmmod hvx && [ ! -e /sys/module/hvx ] && [ ! -e /dev/hvx ]
 ktap_result rmmod_succeeds_when_idle $?
-insmod $KO && [ -c /dev/hvx ]
+insmod "$KO" && [ -c /dev/hvx ]
 ktap_result insmod_again $?
 ktap_finish

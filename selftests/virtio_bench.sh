@@ -21,7 +21,8 @@
 # Prints "bench virtio_PHASE_MiBps hvx=X qemu_kvm=Y ratio=X/Y" (above 1:
 # hvx-run moves data faster) and, per VMM, "bench drivers_on_VMM_PHASE_MiBps
 # ours=X debian=Y ratio=X/Y".
-. /tests/guest_boot.sh
+dir=$(dirname "$0")
+. "$dir/guest_boot.sh"
 MIB=${1:-4}
 DISK_MIB=16		# block phases go round it
 KERNEL=/boot/vmlinuz-$(uname -r)
@@ -73,7 +74,7 @@ run() {
 	# (hvx-run's or KVM's) now and then stops in an interrupt handler
 	# with IF=0, spinning on a lock (see README.md): SIGTERM makes
 	# hvx-run print where, and such a run is tried once more.
-	timeout $RUN_TIMEOUT "$@" </dev/null 2>&1 | /tests/linestamp >$T/$name.log
+	timeout $RUN_TIMEOUT "$@" </dev/null 2>&1 | "$dir/linestamp" >$T/$name.log
 	if ! grep -q 'HVX-GUEST: vbench done' $T/$name.log && [ -z "$retried" ]; then
 		echo "# $name: did not finish in $RUN_TIMEOUT s:" \
 			"$(tr -d '\r' <$T/$name.log | grep -e 'stopped at' -e 'vbench begin' | tail -n 2 | tr '\n' ' ')"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# build-initramfs.sh - packs the test host's initramfs: busybox, hvx.ko, Debian's KVM, selftests, tools, hvx-run's guest.
+# build-initramfs.sh - packs the test host's initramfs: busybox, hvx.ko, Debian's KVM, selftests, tools, hvx-run's guest, make and the selftests' sources.
 # Usage: build-initramfs.sh KVER KMODDIR OUT.cpio.gz   (KMODDIR: build-kmods.sh's .ko files for KVER)
 set -euo pipefail
 kver=$1
@@ -15,7 +15,7 @@ cp /bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 cp "$top/selftests/testhost/init" "$root/init"
 cp "$kmods/hvx.ko" "$root/lib/hvx/hvx.ko"
-cp "$top/userspace-tools/hvx-info" "$top/userspace-tools/hvx-run/hvx-run" "$root/usr/bin/"
+cp "$top/userspace-tools/hvx-info" "$top/userspace-tools/hvx-stat" "$top/userspace-tools/hvx-run/hvx-run" "$root/usr/bin/"
 # hvx-run's test guest: this same Debian kernel and a small busybox initramfs.
 mkdir -p "$root/boot"
 cp "/boot/vmlinuz-$kver" "$root/boot/"
@@ -57,5 +57,32 @@ for m in virtio_pci virtio_net; do
 done | awk '!seen[$0]++' >"$root/lib/hvx/kmod/hostnet.list"
 
 make -s -C "$top/selftests" install DESTDIR="$root/tests"
+
+# For the host that runs the suite as a user does (run-qemu.sh -runner
+# make: make -C /src/selftests run_tests): GNU make with the libraries it
+# links, and what selftests/Makefile reads, at the same places relative to
+# each other.  The programs and scripts are /tests's, hard-linked (stored
+# once): make install copied them after they were built, so they are newer
+# than their sources, and the kernel keeps the archive's modification times
+# (CONFIG_INITRAMFS_PRESERVE_MTIME): make finds nothing to build there.
+cp "$(command -v make)" "$root/usr/bin/make"
+ldd "$(command -v make)" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | sort -u |
+while read -r lib; do
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+(cd "$top" && {
+	find selftests -maxdepth 1 \( -name Makefile -o -name '*.[ch]' \)
+	find selftests/lib -name '*.[chSo]'
+	find uapi userspace-tools -name '*.[ch]'
+} | cpio -pdm --quiet "$root/src")
+ln "$root"/tests/* "$root/src/selftests/"
+# What make would do there: nothing (had a source changed since the build,
+# it would try to compile, and the host has no compiler).
+if ! make -q -C "$root/src/selftests" all >/dev/null 2>&1; then
+	echo "build-initramfs.sh: /src/selftests would rebuild (a source changed while packing?):" >&2
+	make -n -C "$root/src/selftests" all >&2
+	exit 1
+fi
 
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out"

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
 # ktap-summary.awk - judges one test host's console log: nested KTAP results,
 # missing results, kernel splats; prints "N passed, N failed, N skipped".
-# Usage: awk -v host=NAME [-v mode=run] -f ktap-summary.awk console.log
+# Usage: awk -v host=NAME [-v mode=run] [-v ktap_invalid=1] -f ktap-summary.awk console.log
 # In run mode no tests are expected: only a clean, finished log.
+# Top-level results are run_kselftest.sh's: "ok N selftests: hvx: NAME
+# [# SKIP]", "not ok N selftests: hvx: NAME # exit=RC|TIMEOUT S seconds".
+# ktap_invalid=1: ktap-check.awk found the log's KTAP malformed (a problem).
 # Exit status: 0 only when everything planned ran and passed and the log is clean.
 
 function finish_test(name, ok, skip) {
 	if (sub_plan >= 0 && sub_seen != sub_plan) {
-		problem("test " name ": planned " sub_plan " subtests, saw " sub_seen)
+		problem("test " name ": planned " sub_plan " subtests, saw " sub_seen + 0)
 		failed++
 	} else if (!ok && !sub_failed) {
 		# The program failed without a failing subtest (crash, timeout).
@@ -62,13 +65,17 @@ in_dmesg { next }
 /^(not )?ok [0-9]+ / {
 	top_seen++
 	ok = $0 !~ /^not ok/
-	name = ok ? $3 : $4
+	name = $0
+	sub(/^(not )?ok [0-9]+ (selftests: hvx: )?/, "", name)
+	sub(/ # .*/, "", name)
 	finish_test(name, ok, $0 ~ /# SKIP/)
 	if (!ok) print "FAIL " host ": " $0
 	next
 }
 
 END {
+	if (ktap_invalid)
+		problem("the console's KTAP is malformed (see the KTAP lines above)")
 	if (mode == "run")
 		;
 	else if (top_plan < 0)

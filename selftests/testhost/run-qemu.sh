@@ -3,7 +3,9 @@
 # run-qemu.sh - boots the SVM test host (QEMU TCG, AMD SVM + NPT) and judges its console log.
 # Usage: run-qemu.sh NAME KVER INITRAMFS LOGDIR [-smp N] [-mem MIB] [-mode check|run|novirt] [-cpu MODEL]
 #                    [-timeout S] [-icount] [-tests a,b,...] [-append "WORDS"] [-qemu patched|debian]
-#                    [-accel single|multi] [-net-stream server|client:PORT]
+#                    [-accel single|multi] [-net-stream server|client:PORT] [-runner make]
+# -runner make: the host runs its tests with make -C /src/selftests run_tests,
+# as a user would, instead of calling run_kselftest.sh itself.
 set -uo pipefail
 name=$1 kver=$2 initrd=$3 logdir=$4
 shift 4
@@ -26,6 +28,7 @@ while [ $# -gt 0 ]; do
 	-timeout) timeout=$2; shift 2 ;;
 	-icount) extra+=(-icount shift=0,sleep=off); shift ;;
 	-tests) tests="$tests hvxtests=$2"; shift 2 ;;
+	-runner) tests="$tests hvxrunner=$2"; shift 2 ;;
 	-append) tests="$tests $2"; shift 2 ;;
 	-net-stream)
 		# A virtio NIC joined to another host's over a TCP stream on the loopback.
