@@ -12,9 +12,10 @@ N=1000
 T=/tmp/trace-tools
 WORK="$dir/stats_test --run-cpuids $N"
 TESTS="perf_stat_counts_hvx_exits perf_stat_all_hvx_events trace_cmd_records_hvx_exits
-       hvx_stat_reads_running_vm hvx_stat_live_plain_when_piped hvx_stat_refuses_other_user"
+       hvx_stat_reads_running_vm hvx_stat_live_plain_when_piped hvx_stat_refuses_other_user
+       hvx_stat_lets_finished_vm_go"
 
-ktap_plan 6
+ktap_plan 7
 if [ ! -x $D/perf ] || [ ! -x $D/trace-cmd ] || [ ! -x $D/hvx-stat ]; then
 	for t in $TESTS; do
 		ktap_skip $t "no packaged perf, trace-cmd and hvx-stat here (deb-check.sh's host has them)"
@@ -86,6 +87,30 @@ rc=$?
 ktap_diag "hvx-stat -p $pid as hvxuser: exit $rc: $(head -n 1 $T/user.out)"
 [ $rc -eq 1 ] && grep -q "run as root or as the VMM's user" $T/user.out
 ktap_result hvx_stat_refuses_other_user $?
+
+# A live hvx-stat must not keep a VM its VMM has closed: with -p it ends
+# when the process does; watching all VMs it drops the VM at its next
+# sample, so the VM is freed (hvx-info: "(0 now)") while it keeps running.
+$D/hvx-stat -p $pid -d 0.2 -n 100 >$T/live2.out 2>&1 &
+stat_pid=$!
+$D/hvx-stat -d 0.2 -n 100 >$T/live3.out 2>&1 &
+all_pid=$!
+sleep 1
 kill $pid
 wait $pid 2>/dev/null
+i=0
+while kill -0 $stat_pid 2>/dev/null && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 1
+vms=$($D/hvx-info | sed -n 's/^max vms:.*(\([0-9]*\) now)$/\1/p')
+ended=$(kill -0 $stat_pid 2>/dev/null && echo no || echo yes)
+watching=$(kill -0 $all_pid 2>/dev/null && echo yes || echo no)
+kill $stat_pid $all_pid 2>/dev/null
+wait $stat_pid $all_pid
+ktap_diag "after the VMM exited: VMs now '$vms'; hvx-stat -p ended: $ended ($(tail -n 1 $T/live2.out)); hvx-stat on all still running: $watching"
+[ "$vms" = 0 ] && [ $ended = yes ] && [ $watching = yes ] &&
+	grep -q "process $pid has exited" $T/live2.out
+ktap_result hvx_stat_lets_finished_vm_go $?
 ktap_finish

@@ -31,6 +31,7 @@ struct vm {
 	ino_t ino;		/* the VM file's own inode: one VM, however many fds */
 	struct hvx_stats st;
 	uint64_t *prev;		/* values at the last sample (live mode) */
+	bool seen;		/* found by the last scan */
 };
 
 static struct vm vms[MAX_VMS];
@@ -104,8 +105,12 @@ static int scan_pid(pid_t pid, bool verbose)
 			continue;
 		for (i = 0; i < nr_vms && vms[i].ino != sb.st_ino; i++)
 			;
-		if (i < nr_vms)
-			continue;	/* a second fd of a VM already listed */
+		if (i < nr_vms) {
+			/* Listed already: by an earlier scan, or another fd of it. */
+			vms[i].seen = true;
+			found++;
+			continue;
+		}
 		fd = pidfd_getfd_of(pid, atoi(de->d_name));
 		if (fd < 0) {
 			if (verbose)
@@ -132,6 +137,8 @@ static int scan_pid(pid_t pid, bool verbose)
 		}
 		vms[nr_vms].pid = pid;
 		vms[nr_vms].ino = sb.st_ino;
+		vms[nr_vms].prev = NULL;
+		vms[nr_vms].seen = true;
 		nr_vms++;
 		found++;
 	}
@@ -365,6 +372,32 @@ static void print_live(double secs, bool tty)
 	fflush(stdout);
 }
 
+/*
+ * Live mode, between samples: forget the VMs no process holds any more
+ * (a stats fd keeps its VM, guest memory included, as the VM's own fds
+ * do: hvx-stat must not be what keeps a finished VM alive) and add new ones.
+ */
+static void rescan(pid_t pid)
+{
+	int i, j;
+
+	for (i = 0; i < nr_vms; i++)
+		vms[i].seen = false;
+	if (pid)
+		scan_pid(pid, false);
+	else
+		scan_all();
+	for (i = j = 0; i < nr_vms; i++) {
+		if (!vms[i].seen) {
+			hvx_stats_close(&vms[i].st);
+			free(vms[i].prev);
+			continue;
+		}
+		vms[j++] = vms[i];
+	}
+	nr_vms = j;
+}
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -470,21 +503,35 @@ int main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	for (i = 0; i < nr_vms; i++) {
-		vms[i].prev = malloc(vms[i].st.h.data_size);
-		if (!vms[i].prev)
-			return 1;
-	}
 	while (!stop && count) {
 		struct timespec ts = { (time_t)delay, (long)((delay - (time_t)delay) * 1e9) };
 
-		for (i = 0; i < nr_vms; i++)
+		for (i = 0; i < nr_vms; i++) {
+			if (!vms[i].prev)
+				vms[i].prev = malloc(vms[i].st.h.data_size);
+			if (!vms[i].prev)
+				return 1;
 			memcpy(vms[i].prev, vms[i].st.data, vms[i].st.h.data_size);
+		}
 		nanosleep(&ts, NULL);
 		if (stop)
 			break;
-		for (i = 0; i < nr_vms; i++)
+		if (pid && kill(pid, 0) && errno == ESRCH) {
+			fprintf(stderr, "%s: process %d has exited\n", prog, pid);
+			break;
+		}
+		rescan(pid);
+		for (i = 0; i < nr_vms; i++) {
+			if (!vms[i].prev) {
+				/* New since the last sample: its rates start next time. */
+				vms[i].prev = malloc(vms[i].st.h.data_size);
+				if (!vms[i].prev)
+					return 1;
+				memcpy(vms[i].prev, vms[i].st.data, vms[i].st.h.data_size);
+				continue;
+			}
 			hvx_stats_refresh(&vms[i].st);
+		}
 		if (json)
 			print_json(delay);
 		else

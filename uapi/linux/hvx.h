@@ -805,8 +805,9 @@ struct hvx_vcpu_events {
  * values are read fresh by each read()/pread() (read them with one
  * pread at data_offset for a consistent set).  Nothing is stopped to
  * read them: a value may be a few events behind a running vCPU.  The fd
- * keeps its VM or vCPU's memory alive but nothing else; it is as cheap to
- * keep open as to reopen.
+ * holds its VM (or vCPU, and through it the VM) as the VM's other fds do:
+ * the VM and its guest memory are freed when the last of them is closed,
+ * so a tool should not keep stats fds of VMs their VMM has closed.
  */
 #define HVX_STATS_MAGIC		0x53585648	/* "HVXS" in memory order */
 
