@@ -913,6 +913,7 @@ static void hvx_vcpu_destroy(struct hvx_vcpu *vcpu)
 static int hvx_vcpu_release(struct inode *inode, struct file *file)
 {
 	struct hvx_vcpu *vcpu = file->private_data;
+	struct file *vm_file = vcpu->vm_file;	/* vcpu is freed before the put */
 	struct hvx_vm *vm = vcpu->vm;
 
 	mutex_lock(&vm->lock);
@@ -922,7 +923,7 @@ static int hvx_vcpu_release(struct inode *inode, struct file *file)
 	hvx_stats_add(&vm->closed_vcpus, &vcpu->stats);
 	mutex_unlock(&vm->lock);
 	hvx_vcpu_destroy(vcpu);
-	fput(vcpu->vm_file);
+	fput(vm_file);
 	return 0;
 }
 

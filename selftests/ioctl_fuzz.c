@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ioctl_fuzz.c - random but structured calls on every hvx fd type, from racing threads, seeded and bounded. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "hvx_util.h"
+
+/*
+ * Usage: ioctl_fuzz [-s SEED] [-n CALLS] [-t THREADS] [-v]
+ * Each thread draws from its own generator (seeded from SEED and its
+ * number), so one thread (-t 1) replays a run exactly; -v prints every
+ * call before it is made, the line to look for when a host dies.
+ *
+ * Calls: every hvx ioctl (and unknown numbers) on every fd type (the
+ * system fd, VMs, vCPUs, stats fds, eventfds, and fds just closed), with
+ * an argument that starts plausible and is then bent: fields set to 0,
+ * ~0, boundaries or random bits, sizes and counts near their limits,
+ * pointers NULL, unmapped, into the kernel or across into a PROT_NONE
+ * page.  Besides ioctls: creating and closing fds, mapping guest memory
+ * and writing it, running vCPUs on random code (a watchdog signal ends
+ * each run) and reading stats fds.
+ */
+
+#define MAX_FDS		48
+#define ARG_SIZE	(64 * 1024)
+
+enum fd_kind { FD_NONE, FD_SYS, FD_VM, FD_VCPU, FD_STATS, FD_EVENT, FD_KINDS };
+
+struct slot {
+	int fd;
+	enum fd_kind kind;
+};
+
+static struct slot slots[MAX_FDS];
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_ulong calls_done, calls_ok, errnos[64], badf_kind[FD_KINDS + 1];
+static unsigned long max_calls = 100000;
+static bool verbose;
+static uint8_t *arg_area;	/* ARG_SIZE bytes, then a PROT_NONE page */
+static atomic_bool stop;
+
+/* Each fd kind's own requests (the first three are the system fd's). */
+static const unsigned long cmds[] = {
+	HVX_GET_API_VERSION, HVX_GET_CAPS, HVX_CREATE_VM,
+	HVX_SET_MEMORY_REGION, HVX_CREATE_VCPU, HVX_SET_MSR_POLICY, HVX_GET_VM_STATS,
+	HVX_GET_PAGE_BITMAP, HVX_SET_DIRTY_LOG, HVX_SET_MERGE, HVX_GET_MERGE_STATS,
+	HVX_ENABLE_LAPIC, HVX_SIGNAL_MSI, HVX_IOEVENTFD, HVX_IRQFD, HVX_GET_STATS_FD,
+	HVX_RUN, HVX_GET_REGS, HVX_SET_REGS, HVX_GET_SREGS, HVX_SET_SREGS, HVX_SET_CPUID,
+	HVX_GET_MSRS, HVX_SET_MSRS, HVX_GET_FPU, HVX_SET_FPU, HVX_GET_LAPIC, HVX_SET_LAPIC,
+	HVX_GET_VCPU_EVENTS, HVX_SET_VCPU_EVENTS, HVX_GET_STATS_FD,
+};
+#define NR_CMDS		(sizeof(cmds) / sizeof(cmds[0]))
+#define VM_CMDS		3	/* index of the first VM request */
+#define VCPU_CMDS	16	/* ... and of the first vCPU request */
+
+struct rng {
+	uint64_t s;
+};
+
+static uint64_t rnd(struct rng *r)
+{
+	/* xorshift64* */
+	r->s ^= r->s >> 12;
+	r->s ^= r->s << 25;
+	r->s ^= r->s >> 27;
+	return r->s * 0x2545f4914f6cdd1dull;
+}
+
+static uint64_t below(struct rng *r, uint64_t n)
+{
+	return n ? rnd(r) % n : 0;
+}
+
+static bool chance(struct rng *r, unsigned int percent)
+{
+	return below(r, 100) < percent;
+}
+
+/* A value a field might be given: mostly small or aligned, sometimes extreme. */
+static uint64_t interesting(struct rng *r)
+{
+	static const uint64_t v[] = {
+		0, 1, 2, 3, 4, 7, 8, 15, 16, 31, 32, 63, 64, 255, 256, 257, 4095, 4096,
+		4097, 0x10000, 0x1fffff, 0x200000, 0xfee00000, 0xfec00000, 0xffffffff,
+		0x100000000ull, 1ull << 47, (1ull << 48) - 4096, 1ull << 48, 1ull << 63,
+		~0ull, ~0ull - 4095, 0x7fffffff, 0x80000000,
+	};
+
+	switch (below(r, 4)) {
+	case 0:
+		return v[below(r, sizeof(v) / sizeof(v[0]))];
+	case 1:
+		return below(r, 64) << 12;	/* a page-aligned address */
+	case 2:
+		return below(r, 512);
+	default:
+		return rnd(r);
+	}
+}
+
+/* A request for an fd of @kind: usually its own, now and then anything. */
+static unsigned long pick_cmd(struct rng *r, enum fd_kind kind)
+{
+	if (chance(r, 3))
+		return (unsigned long)rnd(r);
+	if (chance(r, 10))
+		return cmds[below(r, NR_CMDS)];
+	switch (kind) {
+	case FD_SYS:
+		return cmds[below(r, VM_CMDS)];
+	case FD_VM:
+		return cmds[VM_CMDS + below(r, VCPU_CMDS - VM_CMDS)];
+	case FD_VCPU:
+		return cmds[VCPU_CMDS + below(r, NR_CMDS - VCPU_CMDS)];
+	default:
+		return cmds[below(r, NR_CMDS)];
+	}
+}
+
+static int pick(struct rng *r, enum fd_kind want)
+{
+	int i, start = below(r, MAX_FDS), fd = -1;
+
+	pthread_mutex_lock(&slots_lock);
+	for (i = 0; i < MAX_FDS; i++) {
+		struct slot *s = &slots[(start + i) % MAX_FDS];
+
+		if (s->kind != FD_NONE && (want == FD_NONE || s->kind == want)) {
+			fd = s->fd;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&slots_lock);
+	return fd;
+}
+
+/*
+ * Keeps @fd; when the table is full, an older fd makes room.  Slot 0 is
+ * the first system fd (main's), never closed: new VMs need one.
+ */
+static void add(int fd, enum fd_kind kind)
+{
+	static unsigned int evict;
+	int i, old = -1;
+
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&slots_lock);
+	for (i = 0; i < MAX_FDS && slots[i].kind != FD_NONE; i++)
+		;
+	if (i == MAX_FDS) {
+		i = 1 + evict++ % (MAX_FDS - 1);
+		old = slots[i].fd;
+	}
+	slots[i].fd = fd;
+	slots[i].kind = kind;
+	pthread_mutex_unlock(&slots_lock);
+	if (old >= 0)
+		close(old);
+}
+
+/* Closes a random fd (not slot 0's). */
+static void drop(struct rng *r)
+{
+	int i = 1 + below(r, MAX_FDS - 1), fd = -1;
+
+	pthread_mutex_lock(&slots_lock);
+	if (slots[i].kind != FD_NONE) {
+		fd = slots[i].fd;
+		slots[i].kind = FD_NONE;
+	}
+	pthread_mutex_unlock(&slots_lock);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The argument: a plausible struct for @cmd in @buf, then bent. */
+static void make_arg(struct rng *r, unsigned long cmd, uint8_t *buf, size_t size)
+{
+	uint64_t *w = (uint64_t *)buf;
+	unsigned int i, n;
+
+	memset(buf, 0, size);
+	switch (cmd) {
+	case HVX_SET_MEMORY_REGION: {
+		struct hvx_memory_region *m = (void *)buf;
+
+		m->slot = below(r, 36);
+		m->flags = chance(r, 80) ? 0 : chance(r, 50) ? HVX_MEM_READONLY : interesting(r);
+		m->guest_phys_addr = chance(r, 70) ? below(r, 64) << 20 : interesting(r);
+		m->size = chance(r, 70) ? (1 + below(r, 256)) << 12 : interesting(r);
+		break;
+	}
+	case HVX_SET_CPUID:
+	case HVX_GET_MSRS:
+	case HVX_SET_MSRS:
+		/* nent / nmsrs first: around the 256-entry limit, or anything. */
+		*(uint32_t *)buf = chance(r, 60) ? below(r, 8) : interesting(r);
+		for (i = 8; i + 8 <= size && i < 8 + 257 * 32; i += 8)
+			w[i / 8] = chance(r, 50) ? below(r, 0x100) | (chance(r, 30) ? 0xc0000000ull : 0) :
+							   interesting(r);
+		break;
+	case HVX_GET_PAGE_BITMAP: {
+		struct hvx_page_bitmap *b = (void *)buf;
+
+		b->slot = below(r, 34);
+		b->kind = below(r, 3);
+		b->first_page = chance(r, 70) ? below(r, 8) * 64 : interesting(r);
+		b->nr_pages = chance(r, 70) ? 1 + below(r, 2048) : interesting(r);
+		b->bitmap = (uintptr_t)(chance(r, 80) ? arg_area + ARG_SIZE / 2 : (uint8_t *)interesting(r));
+		break;
+	}
+	case HVX_SET_DIRTY_LOG:
+	case HVX_SET_MERGE:
+		*(uint32_t *)buf = below(r, 34);
+		*(uint32_t *)(buf + 4) = chance(r, 70) ? below(r, 5) : interesting(r);
+		break;
+	case HVX_SIGNAL_MSI:
+	case HVX_IRQFD:
+	case HVX_IOEVENTFD:
+		for (i = 0; i + 8 <= size && i < 48; i += 8)
+			w[i / 8] = chance(r, 50) ? 0 : interesting(r);
+		if (cmd == HVX_SIGNAL_MSI)
+			w[0] = 0xfee00000ull | below(r, 4) << 12;
+		if (cmd != HVX_SIGNAL_MSI && chance(r, 70)) {
+			int efd = pick(r, FD_EVENT);
+
+			if (cmd == HVX_IRQFD)
+				*(int32_t *)buf = efd;
+			else
+				*(int32_t *)(buf + 12) = efd;
+		}
+		break;
+	default:
+		/* Registers, segments, LAPIC pages, events: random words. */
+		n = size / 8;
+		for (i = 0; i < n; i++)
+			w[i] = chance(r, 40) ? 0 : interesting(r);
+		break;
+	}
+	/* Bend a field or two of what was plausible, half the time. */
+	n = chance(r, 50) ? 1 + below(r, 2) : 0;
+	for (i = 0; i < n && size >= 8; i++) {
+		size_t off = below(r, size - 3) & ~3ul;
+
+		if (chance(r, 50))
+			*(uint32_t *)(buf + off) = interesting(r);
+		else
+			buf[off] ^= 1u << below(r, 8);
+	}
+}
+
+/* A pointer for the ioctl: the argument, or somewhere it cannot be. */
+static unsigned long arg_pointer(struct rng *r, uint8_t *buf, size_t size)
+{
+	switch (below(r, 40)) {
+	case 0:
+		return 0;
+	case 1:
+		return 0x1000;				/* unmapped */
+	case 2:
+		return 0xffff888000000000ul;		/* the kernel's */
+	case 3:
+		/* The struct runs into the PROT_NONE page after arg_area. */
+		return (unsigned long)(arg_area + ARG_SIZE - (size > 1 ? below(r, size) + 1 : 1));
+	case 4:
+		return interesting(r);
+	default:
+		return (unsigned long)buf;
+	}
+}
+
+/* Guest memory of a VM: map a bit of it and write there, as a VMM does. */
+static void touch_guest(struct rng *r, int vm)
+{
+	size_t len = (1 + below(r, 4)) << 12;
+	off_t off = (off_t)(chance(r, 80) ? below(r, 256) << 12 : interesting(r) & ~4095ull);
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, vm, off);
+	unsigned int i;
+
+	if (p == MAP_FAILED)
+		return;
+	/*
+	 * Only pages inside a region can be touched (others SIGBUS): the
+	 * fuzzer writes where it made regions, from 0 up, and tolerates
+	 * nothing else, so it writes the first page only when off is 0.
+	 */
+	if (off == 0)
+		for (i = 0; i < 64; i++)
+			p[below(r, 4096)] = chance(r, 50) ? 0xf4 : rnd(r);	/* HLT, or anything */
+	munmap(p, len);
+}
+
+/* Makes an fd of @kind (and what it needs first); -1 if that failed. */
+static int make_fd(struct rng *r, enum fd_kind kind)
+{
+	int parent, fd = -1;
+
+	switch (kind) {
+	case FD_SYS:
+		fd = open("/dev/hvx", O_RDWR | O_CLOEXEC);
+		break;
+	case FD_VM:
+		parent = pick(r, FD_SYS);
+		fd = parent < 0 ? -1 : ioctl(parent, HVX_CREATE_VM, 0);
+		break;
+	case FD_VCPU:
+		parent = pick(r, FD_VM);
+		if (parent < 0)
+			return make_fd(r, FD_VM);
+		if (chance(r, 30))
+			ioctl(parent, HVX_ENABLE_LAPIC, 0);	/* before its first vCPU, or EBUSY */
+		fd = ioctl(parent, HVX_CREATE_VCPU, below(r, 8));
+		break;
+	case FD_STATS:
+		parent = pick(r, chance(r, 50) ? FD_VM : FD_VCPU);
+		fd = parent < 0 ? -1 : ioctl(parent, HVX_GET_STATS_FD, 0);
+		break;
+	default:
+		fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		break;
+	}
+	add(fd, kind);
+	return pick(r, kind);
+}
+
+static void one_call(struct rng *r, uint8_t *buf)
+{
+	unsigned long cmd;
+	enum fd_kind kind;
+	size_t size;
+	int fd, ret;
+
+	switch (below(r, 20)) {
+	case 0:
+		add(open("/dev/hvx", O_RDWR | O_CLOEXEC), FD_SYS);
+		return;
+	case 1:
+		fd = pick(r, FD_SYS);
+		if (fd >= 0)
+			add(ioctl(fd, HVX_CREATE_VM, chance(r, 90) ? 0 : interesting(r)), FD_VM);
+		return;
+	case 2:
+		fd = pick(r, FD_VM);
+		if (fd >= 0)
+			add(ioctl(fd, HVX_CREATE_VCPU, chance(r, 90) ? below(r, 4) : interesting(r)),
+			    FD_VCPU);
+		return;
+	case 3:
+		fd = pick(r, chance(r, 50) ? FD_VM : FD_VCPU);
+		if (fd >= 0)
+			add(ioctl(fd, HVX_GET_STATS_FD, 0), FD_STATS);
+		return;
+	case 4:
+		add(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), FD_EVENT);
+		return;
+	case 5:
+		if (chance(r, 50))
+			drop(r);
+		return;
+	case 6:
+		fd = pick(r, FD_VM);
+		if (fd >= 0)
+			touch_guest(r, fd);
+		return;
+	case 7:
+		fd = pick(r, FD_STATS);
+		if (fd >= 0)
+			pread(fd, buf, below(r, 8192), below(r, 4096));
+		return;
+	case 8:
+		fd = pick(r, FD_EVENT);
+		if (fd >= 0) {
+			uint64_t one = 1;
+
+			write(fd, &one, sizeof(one));	/* an irqfd's MSI, or nothing */
+		}
+		return;
+	case 9:
+		/* A run: random registers first, now and then. */
+		fd = pick(r, FD_VCPU);
+		if (fd < 0)
+			return;
+		if (chance(r, 30)) {
+			make_arg(r, HVX_SET_REGS, buf, sizeof(struct hvx_regs));
+			((struct hvx_regs *)buf)->rip = below(r, 4096);
+			ioctl(fd, HVX_SET_REGS, buf);
+		}
+		cmd = HVX_RUN;
+		kind = FD_VCPU;
+		goto call;
+	default:
+		break;
+	}
+	kind = chance(r, 80) ? (chance(r, 50) ? FD_VCPU : FD_VM) : below(r, FD_KINDS);
+	if (kind == FD_NONE)
+		kind = FD_SYS;
+	cmd = pick_cmd(r, kind);
+	fd = chance(r, 98) ? pick(r, kind) : (int)below(r, 1024);	/* or any number */
+	if (fd < 0)
+		fd = make_fd(r, kind);
+call:
+	size = _IOC_SIZE(cmd);
+	if (size > ARG_SIZE / 2)
+		size = ARG_SIZE / 2;
+	if (cmd == HVX_SET_CPUID || cmd == HVX_GET_MSRS || cmd == HVX_SET_MSRS)
+		size = 8 + 257 * sizeof(struct hvx_cpuid_entry);
+	make_arg(r, cmd, buf, size);
+	if (verbose)
+		printf("# call fd %d cmd 0x%lx\n", fd, cmd);
+	if (_IOC_DIR(cmd) == _IOC_NONE)	/* a value, not a pointer */
+		ret = ioctl(fd, cmd, chance(r, 80) ? (cmd == HVX_RUN ? 0 : below(r, 4)) :
+						     (unsigned long)interesting(r));
+	else
+		ret = ioctl(fd, cmd, arg_pointer(r, buf, size));
+	if (ret >= 0)
+		atomic_fetch_add(&calls_ok, 1);
+	else
+		atomic_fetch_add(&errnos[errno < 64 ? errno : 0], 1);
+	if (ret < 0 && errno == EBADF)
+		atomic_fetch_add(&badf_kind[fd < 0 ? FD_KINDS : kind], 1);
+	/* An fd an ioctl returned (stats, vCPU, VM): keep it, or close it. */
+	if (ret > 2 && (cmd == HVX_CREATE_VM || cmd == HVX_CREATE_VCPU || cmd == HVX_GET_STATS_FD))
+		add(ret, cmd == HVX_CREATE_VM ? FD_VM : cmd == HVX_CREATE_VCPU ? FD_VCPU : FD_STATS);
+}
+
+struct worker {
+	pthread_t th;
+	uint64_t seed;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct rng r = { w->seed | 1 };
+
+	while (!atomic_load(&stop) && atomic_fetch_add(&calls_done, 1) < max_calls) {
+		uint8_t local[ARG_SIZE / 2] __attribute__((aligned(64)));
+
+		one_call(&r, local);
+	}
+	return NULL;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;	/* ends a HVX_RUN (EINTR), nothing else */
+}
+
+int main(int argc, char **argv)
+{
+	struct worker workers[16];
+	unsigned int nthreads = 4, i;
+	uint64_t seed = (uint64_t)time(NULL);
+	struct timespec t0, t1, tick = { 0, 5 * 1000 * 1000 };
+	struct hvx_caps caps;
+	double secs;
+	int c, sys;
+
+	while ((c = getopt(argc, argv, "s:n:t:v")) != -1) {
+		switch (c) {
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'n':
+			max_calls = strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			nthreads = strtoul(optarg, NULL, 0);
+			if (nthreads < 1 || nthreads > 16)
+				nthreads = 4;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		default:
+			fprintf(stderr, "usage: ioctl_fuzz [-s SEED] [-n CALLS] [-t THREADS (1-16)] [-v]\n");
+			return 2;
+		}
+	}
+	sys = hvx_open_or_exit();
+	ktap_plan(3);
+	ktap_diag("seed %llu, %lu calls, %u threads (replay one thread exactly: -t 1 -s SEED)",
+		  (unsigned long long)seed, max_calls, nthreads);
+	arg_area = mmap(NULL, ARG_SIZE + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+	if (arg_area == MAP_FAILED || mprotect(arg_area + ARG_SIZE, 4096, PROT_NONE))
+		return KSFT_FAIL;
+	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = on_alarm }, NULL);
+	/* Writes into a guest page the region does not back fault: ignore. */
+	signal(SIGBUS, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	add(dup(sys), FD_SYS);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < nthreads; i++) {
+		workers[i].seed = seed * 0x9e3779b97f4a7c15ull + i;
+		pthread_create(&workers[i].th, NULL, work, &workers[i]);
+	}
+	/* The watchdog: every 5 ms each thread gets a signal, so no run is endless. */
+	while (atomic_load(&calls_done) < max_calls) {
+		nanosleep(&tick, NULL);
+		for (i = 0; i < nthreads; i++)
+			pthread_kill(workers[i].th, SIGUSR1);
+	}
+	atomic_store(&stop, true);
+	for (i = 0; i < nthreads; i++) {
+		/* Threads still in HVX_RUN need the signal to come out. */
+		while (pthread_tryjoin_np(workers[i].th, NULL)) {
+			pthread_kill(workers[i].th, SIGUSR1);
+			nanosleep(&tick, NULL);
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ktap_diag("%lu calls in %.1f s: %.0f calls/s, %lu succeeded", max_calls, secs,
+		  max_calls / secs, (unsigned long)atomic_load(&calls_ok));
+	{
+		char line[512];
+		int n = 0;
+
+		for (i = 0; i < 64; i++)
+			if (atomic_load(&errnos[i]))
+				n += snprintf(line + n, sizeof(line) - n, " %s %lu",
+					      i ? strerrorname_np(i) : "other",
+					      (unsigned long)atomic_load(&errnos[i]));
+		ktap_diag("ioctl failures by errno:%s", n ? line : " none");
+		ktap_diag("EBADF by kind: none %lu sys %lu vm %lu vcpu %lu stats %lu event %lu nofd %lu",
+			  badf_kind[0], badf_kind[1], badf_kind[2], badf_kind[3], badf_kind[4],
+			  badf_kind[5], badf_kind[6]);
+	}
+	ktap_result(true, "fuzz_calls_completed");
+
+	/* Everything closed: every VM must be gone, and hvx must still work. */
+	for (i = 0; i < MAX_FDS; i++)
+		if (slots[i].kind != FD_NONE)
+			close(slots[i].fd);
+	for (i = 0; i < 100 && !hvx_get_caps(sys, &caps) && caps.nr_vms; i++)
+		usleep(10000);
+	if (caps.nr_vms)
+		ktap_diag("%u VMs left after every fd was closed", caps.nr_vms);
+	ktap_result(caps.nr_vms == 0, "all_vms_freed_after");
+	c = ioctl(sys, HVX_CREATE_VM, 0);
+	ktap_result(c >= 0 && ioctl(c, HVX_CREATE_VCPU, 0) >= 0, "dev_hvx_still_works");
+	return ktap_finish();
+}
