@@ -101,11 +101,11 @@ struct hvx_vcpu_stats {
 	u64 exits_kind[HVX_X_NR];
 	u64 exits_hw[HVX_STATS_HW_BUCKETS];
 	u64 exits_user[HVX_STATS_USER_BUCKETS];
-	u64 guest_ns;		/* from entry to exit, the world switch included */
-	u64 exit_ns;		/* from an exit to the next entry or to userspace */
+	u64 guest_tsc;		/* from entry to exit, the world switch included */
+	u64 exit_tsc;		/* from an exit to the next entry or to userspace */
 	u64 halt_waits;		/* HLTs that waited in the kernel */
 	u64 halt_wakeups;	/* ... and were ended by an interrupt */
-	u64 halt_wait_ns;	/* part of exit_ns */
+	u64 halt_wait_ns;	/* part of exit_tsc */
 	u64 irq_injections;
 	u64 tdp_faults;
 	u64 mmio_exits;
@@ -378,7 +378,18 @@ static inline struct hvx_stable *hvx_page_stable(struct page *page)
 int hvx_vm_stats_fd(struct hvx_vm *vm, struct file *vm_file);
 int hvx_vcpu_stats_fd(struct hvx_vcpu *vcpu, struct file *vcpu_file);
 void hvx_stats_add(struct hvx_vcpu_stats *sum, const struct hvx_vcpu_stats *st);
-unsigned int hvx_stats_hw_bucket(u64 hw_code);
+
+/* See the uapi header: the bucket of "exits_hw" a hardware exit code goes to. */
+static inline unsigned int hvx_stats_hw_bucket(u64 hw_code)
+{
+	if (hvx_host_caps.vendor == HVX_VENDOR_INTEL_VMX)
+		return hw_code < 0xff ? hw_code : 0xff;
+	if (hw_code < 0xf0)
+		return hw_code;
+	if (hw_code >= 0x400 && hw_code < 0x40f)
+		return 0xf0 + (hw_code - 0x400);
+	return 0xff;
+}
 
 /* vcpu.c */
 int hvx_create_vcpu(struct hvx_vm *vm, struct file *vm_file, unsigned long id);

@@ -5,7 +5,9 @@
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/math64.h>
 #include <linux/uaccess.h>
+#include <asm/tsc.h>
 
 #include "hvx.h"
 
@@ -47,8 +49,9 @@ static const struct hvx_stat_def hvx_vcpu_stat_defs[] = {
 	VCPU_KIND(HVX_X_UNHANDLED, "unhandled"),
 	VCPU_STAT(exits_hw, CUM),
 	VCPU_STAT(exits_user, CUM),
-	VCPU_STAT(guest_ns, CUM | HVX_STATS_UNIT_NSEC),
-	VCPU_STAT(exit_ns, CUM | HVX_STATS_UNIT_NSEC),
+	/* Counted in TSC cycles, read out in nanoseconds (hvx_stats_tsc_to_ns). */
+	{ "guest_ns", CUM | HVX_STATS_UNIT_NSEC, offsetof(struct hvx_vcpu_stats, guest_tsc), 1 },
+	{ "exit_ns", CUM | HVX_STATS_UNIT_NSEC, offsetof(struct hvx_vcpu_stats, exit_tsc), 1 },
 	VCPU_STAT(halt_waits, CUM),
 	VCPU_STAT(halt_wakeups, CUM),
 	VCPU_STAT(halt_wait_ns, CUM | HVX_STATS_UNIT_NSEC),
@@ -117,16 +120,13 @@ void hvx_stats_add(struct hvx_vcpu_stats *sum, const struct hvx_vcpu_stats *st)
 		dst[i] += READ_ONCE(src[i]);
 }
 
-/* See the uapi header: the bucket of "exits_hw" a hardware exit code goes to. */
-unsigned int hvx_stats_hw_bucket(u64 hw_code)
+/* Cycles of the TSC (tsc_khz kHz) as nanoseconds; 0 without a TSC rate. */
+static void hvx_stats_tsc_to_ns(struct hvx_vcpu_stats *vs)
 {
-	if (hvx_host_caps.vendor == HVX_VENDOR_INTEL_VMX)
-		return hw_code < 0xff ? hw_code : 0xff;
-	if (hw_code < 0xf0)
-		return hw_code;
-	if (hw_code >= 0x400 && hw_code < 0x40f)
-		return 0xf0 + (hw_code - 0x400);
-	return 0xff;
+	u32 khz = READ_ONCE(tsc_khz);
+
+	vs->guest_tsc = khz ? mul_u64_u32_div(vs->guest_tsc, 1000000, khz) : 0;
+	vs->exit_tsc = khz ? mul_u64_u32_div(vs->exit_tsc, 1000000, khz) : 0;
 }
 
 static size_t hvx_stats_nr_desc(const struct hvx_stats_file *sf)
@@ -202,6 +202,7 @@ static void *hvx_stats_image(const struct hvx_stats_file *sf, size_t *sizep)
 		snprintf(h->id, sizeof(h->id), "vcpu-%u", sf->vcpu->id);
 		vs = data;
 		hvx_stats_add(vs, &sf->vcpu->stats);
+		hvx_stats_tsc_to_ns(vs);
 	} else {
 		snprintf(h->id, sizeof(h->id), "vm-%d", sf->vm->creator);
 		for (i = 0; i < ARRAY_SIZE(hvx_vm_stat_defs); i++, d += desc_size)
@@ -216,6 +217,7 @@ static void *hvx_stats_image(const struct hvx_stats_file *sf, size_t *sizep)
 			if (sf->vm->vcpus[i])
 				hvx_stats_add(vs, &sf->vm->vcpus[i]->stats);
 		mutex_unlock(&sf->vm->lock);
+		hvx_stats_tsc_to_ns(vs);
 	}
 	for (i = 0; i < ARRAY_SIZE(hvx_vcpu_stat_defs); i++, d += desc_size)
 		hvx_stats_fill_desc(d, &hvx_vcpu_stat_defs[i], vcpu_base,

@@ -230,6 +230,7 @@ struct vmx_vcpu {
 	u64 vmcs_pa;
 	u16 vpid;
 	int last_cpu;		/* where the VPID and EPT tags were last flushed */
+	int host_cpu;		/* whose per-CPU host fields the VMCS holds, or -1 */
 	bool launched;		/* never true across vmx_vmcs_put(): VMCLEAR */
 	bool need_setup;
 	u64 cr2;		/* not in the VMCS: switched around each entry */
@@ -458,6 +459,7 @@ static int vmx_vcpu_create(struct hvx_vcpu *vcpu)
 	vmx->vmcs_pa = page_to_phys(page);
 	vmx->vpid = vpid;
 	vmx->last_cpu = -1;
+	vmx->host_cpu = -1;
 	vmx->need_setup = true;
 	*(u16 *)&vmx->fpu[0] = 0x37f;
 	*(u32 *)&vmx->fpu[24] = 0x1f80;
@@ -520,21 +522,33 @@ static unsigned long vmx_host_tr_base(void)
 	return get_desc_base((struct desc_struct *)tss) | ((u64)tss->base3 << 32);
 }
 
-static void vmx_write_host_state(void)
+/*
+ * The host state a VM exit loads.  What can change under the vCPU thread
+ * is written at every entry: CR3 (its PCID is reassigned on context
+ * switches), CR4 (per-task bits such as TSD) and FS base (the thread's
+ * TLS, which userspace may move between HVX_RUN calls).  The rest is
+ * constant for a CPU (its GDT, TSS, per-CPU GS base and SYSENTER stack)
+ * or for the whole host (CR0, IDT, EFER, PAT): the VMCS keeps it across
+ * VMCLEAR and VMPTRLD, so it is written again only on another CPU.
+ */
+static void vmx_write_host_state(struct vmx_vcpu *vmx, int cpu)
 {
 	struct desc_ptr gdt, idt;
 	u64 val;
 
-	vmcs_write(HOST_CR0, read_cr0());
 	vmcs_write(HOST_CR3, __read_cr3());
 	vmcs_write(HOST_CR4, cr4_read_shadow());
+	rdmsrl(MSR_FS_BASE, val);
+	vmcs_write(HOST_FS_BASE, val);
+	if (likely(vmx->host_cpu == cpu))
+		return;
+	vmx->host_cpu = cpu;
+	vmcs_write(HOST_CR0, read_cr0());
 	native_store_gdt(&gdt);
 	store_idt(&idt);
 	vmcs_write(HOST_GDTR_BASE, gdt.address);
 	vmcs_write(HOST_IDTR_BASE, idt.address);
 	vmcs_write(HOST_TR_BASE, vmx_host_tr_base());
-	rdmsrl(MSR_FS_BASE, val);
-	vmcs_write(HOST_FS_BASE, val);
 	rdmsrl(MSR_GS_BASE, val);
 	vmcs_write(HOST_GS_BASE, val);
 	rdmsrl(MSR_IA32_SYSENTER_ESP, val);
@@ -699,7 +713,7 @@ static int vmx_vcpu_enter(struct hvx_vcpu *vcpu)
 		indirect_branch_prediction_barrier();
 		this_cpu_write(vmx_last_vcpu, vmx);
 	}
-	vmx_write_host_state();
+	vmx_write_host_state(vmx, cpu);
 	vmcs_write(VMX_PREEMPTION_TIMER_VALUE, VMX_PREEMPT_TICKS);
 	vmcs_write(GUEST_RSP, vcpu->regs[HVX_RSP]);
 	vmcs_write(GUEST_RIP, vcpu->rip);
