@@ -64,11 +64,54 @@ static int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
 	}
 }
 
+/* PAT entries: UC, WC, WT, WP, WB, UC- (2 and 3 are reserved). */
+static bool hvx_pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (i * 8);
+
+		if (type > 7 || type == 2 || type == 3)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * What the CPU's WRMSR would refuse with #GP: hvx loads these values into
+ * the hardware MSRs at entry (VMX switches the SYSCALL MSRs by hand) or the
+ * VMCS checks them at entry, so a value the CPU refuses must be refused
+ * here, not written to the host's MSR.
+ */
+static bool hvx_msr_value_valid(u32 index, u64 data)
+{
+	switch (index) {
+	case MSR_EFER:
+		return !(data & ~(u64)HVX_EFER_VALID);
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		/* Canonical for 48-bit linear addresses (hvx offers no LA57). */
+		return (u64)((s64)(data << 16) >> 16) == data;
+	case MSR_SYSCALL_MASK:
+		return !(data >> 32);
+	case MSR_IA32_CR_PAT:
+		return hvx_pat_valid(data);
+	default:
+		return true;
+	}
+}
+
 static int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data)
 {
 	int ret;
 
-	if (index == MSR_EFER && (data & ~(u64)HVX_EFER_VALID))
+	if (!hvx_msr_value_valid(index, data))
 		return -EINVAL;
 	ret = hvx_ops->set_msr(vcpu, index, data);
 	if (ret != -ENOENT)

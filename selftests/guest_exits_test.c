@@ -127,6 +127,52 @@ static void test_msrs(void)
 	     guest_run(&v) == HVX_EXIT_SHUTDOWN;
 	ktap_result(ok, "unknown_msr_gp_policy");
 	teardown(&vm, &v);
+
+	/*
+	 * Values the CPU's WRMSR refuses: hvx once took a non-canonical LSTAR
+	 * from the guest and wrote it to the host's MSR at the next VMX entry
+	 * (guest_fuzz found it).  Now the guest gets #GP and LSTAR keeps its value.
+	 */
+	if (!setup(&vm, &v, PAYLOAD(msr_bad64))) {
+		ktap_result(false, "wrmsr_noncanonical_lstar_gp");
+		ktap_result(false, "set_msrs_refuses_bad_values");
+		return;
+	}
+	msrs.ent[0].data = 0xffffffff81000000ull;
+	ok = ioctl(v.fd, HVX_SET_MSRS, &msrs) == 1 && guest_run(&v) == HVX_EXIT_SHUTDOWN;
+	msrs.ent[0].data = 0;
+	ok = ok && ioctl(v.fd, HVX_GET_MSRS, &msrs) == 1 &&
+	     msrs.ent[0].data == 0xffffffff81000000ull;
+	ktap_result(ok, "wrmsr_noncanonical_lstar_gp");
+	{
+		static const struct hvx_msr_entry bad[] = {
+			{ .index = 0xc0000082, .data = 0x0001000011223344ull },	/* LSTAR */
+			{ .index = 0xc0000102, .data = 0x8000000000000000ull },	/* KERNEL_GS_BASE */
+			{ .index = 0xc0000100, .data = 0x0000800000000000ull },	/* FS_BASE */
+			{ .index = 0x175, .data = 0x00ff000000000000ull },	/* SYSENTER_ESP */
+			{ .index = 0xc0000084, .data = 1ull << 32 },		/* SYSCALL_MASK */
+			{ .index = 0x277, .data = 0x0007040600070402ull },	/* PAT, type 2 */
+			{ .index = 0x277, .data = 0x0007040600070408ull },	/* PAT, type 8 */
+		};
+		unsigned int i;
+
+		ok = true;
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			msrs.ent[0] = bad[i];
+			if (ioctl(v.fd, HVX_SET_MSRS, &msrs) != 0) {
+				ktap_diag("SET_MSRS took 0x%x = 0x%llx", bad[i].index,
+					  (unsigned long long)bad[i].data);
+				ok = false;
+			}
+		}
+		/* ... and still takes good ones: Linux's PAT, a canonical high address. */
+		msrs.ent[0] = (struct hvx_msr_entry){ .index = 0x277, .data = 0x0407050600070106ull };
+		ok = ok && ioctl(v.fd, HVX_SET_MSRS, &msrs) == 1;
+		msrs.ent[0] = (struct hvx_msr_entry){ .index = 0xc0000100, .data = 0xffff800000001000ull };
+		ok = ok && ioctl(v.fd, HVX_SET_MSRS, &msrs) == 1;
+		ktap_result(ok, "set_msrs_refuses_bad_values");
+	}
+	teardown(&vm, &v);
 }
 
 static void test_triple_fault(void)
@@ -312,7 +358,7 @@ int main(void)
 
 	guest_require_vcpus();
 	vendor = hvx_vendor_or_exit();
-	ktap_plan(12);
+	ktap_plan(14);
 	test_cpuid();
 	test_hypercall(vendor == HVX_VENDOR_INTEL_VMX);
 	test_msrs();

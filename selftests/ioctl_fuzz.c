@@ -8,15 +8,19 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "hvx_util.h"
 
 /*
- * Usage: ioctl_fuzz [-s SEED] [-n CALLS] [-t THREADS] [-v]
+ * Usage: ioctl_fuzz [-s SEED] [-n CALLS | -d SECONDS] [-t THREADS] [-v]
  * Each thread draws from its own generator (seeded from SEED and its
  * number), so one thread (-t 1) replays a run exactly; -v prints every
- * call before it is made, the line to look for when a host dies.
+ * call before it is made.  The fuzzing runs in a child process whose
+ * threads log their last calls in shared memory: when the child dies (a
+ * signal, or killed by an Oops in the kernel), the parent prints each
+ * thread's trail and fails, so a failing seed comes with what it did.
  *
  * Calls: every hvx ioctl (and unknown numbers) on every fd type (the
  * system fd, VMs, vCPUs, stats fds, eventfds, and fds just closed), with
@@ -45,6 +49,57 @@ static unsigned long max_calls = 100000;
 static bool verbose;
 static uint8_t *arg_area;	/* ARG_SIZE bytes, then a PROT_NONE page */
 static atomic_bool stop;
+static time_t deadline;		/* -d: stop then (max_calls is unbounded) */
+
+/* Each thread's last TRAIL_LEN operations, in memory the parent still reads after a crash. */
+#define TRAIL_LEN	32
+enum trail_op { OP_IOCTL, OP_OPEN, OP_CLOSE, OP_TOUCH, OP_PREAD, OP_WRITE, OP_SETREGS };
+static const char *const trail_ops[] = {
+	"ioctl", "open", "close", "touch-guest", "pread", "eventfd-write", "set-regs",
+};
+struct trail {
+	unsigned long n;	/* operations logged so far */
+	struct {
+		uint32_t op;
+		int32_t fd;
+		uint64_t cmd, arg;
+	} e[TRAIL_LEN];
+};
+static struct trail *trails;	/* one per thread, MAP_SHARED */
+static __thread struct trail *my_trail;
+
+static void log_op(enum trail_op op, int fd, uint64_t cmd, uint64_t arg)
+{
+	struct trail *t = my_trail;
+	unsigned long i = t->n % TRAIL_LEN;
+
+	t->e[i].op = op;
+	t->e[i].fd = fd;
+	t->e[i].cmd = cmd;
+	t->e[i].arg = arg;
+	t->n++;
+}
+
+static void print_trails(unsigned int nthreads)
+{
+	unsigned int t;
+	unsigned long i;
+
+	for (t = 0; t < nthreads; t++) {
+		struct trail *tr = &trails[t];
+		unsigned long first = tr->n > TRAIL_LEN ? tr->n - TRAIL_LEN : 0;
+
+		ktap_diag("thread %u: its last %lu of %lu operations:", t, tr->n - first, tr->n);
+		for (i = first; i < tr->n; i++) {
+			typeof(tr->e[0]) *e = &tr->e[i % TRAIL_LEN];
+
+			ktap_diag("  #%lu %s fd %d cmd 0x%llx arg 0x%llx", i,
+				  e->op < sizeof(trail_ops) / sizeof(trail_ops[0]) ?
+				  trail_ops[e->op] : "?", e->fd,
+				  (unsigned long long)e->cmd, (unsigned long long)e->arg);
+		}
+	}
+}
 
 /* Each fd kind's own requests (the first three are the system fd's). */
 static const unsigned long cmds[] = {
@@ -177,8 +232,10 @@ static void drop(struct rng *r)
 		slots[i].kind = FD_NONE;
 	}
 	pthread_mutex_unlock(&slots_lock);
-	if (fd >= 0)
+	if (fd >= 0) {
+		log_op(OP_CLOSE, fd, 0, 0);
 		close(fd);
+	}
 }
 
 /* The argument: a plausible struct for @cmd in @buf, then bent. */
@@ -335,28 +392,39 @@ static void one_call(struct rng *r, uint8_t *buf)
 {
 	unsigned long cmd;
 	enum fd_kind kind;
+	uint64_t arg;
 	size_t size;
 	int fd, ret;
 
 	switch (below(r, 20)) {
 	case 0:
+		log_op(OP_OPEN, -1, 0, 0);
 		add(open("/dev/hvx", O_RDWR | O_CLOEXEC), FD_SYS);
 		return;
 	case 1:
 		fd = pick(r, FD_SYS);
-		if (fd >= 0)
-			add(ioctl(fd, HVX_CREATE_VM, chance(r, 90) ? 0 : interesting(r)), FD_VM);
+		if (fd >= 0) {
+			uint64_t type = chance(r, 90) ? 0 : interesting(r);
+
+			log_op(OP_IOCTL, fd, HVX_CREATE_VM, type);
+			add(ioctl(fd, HVX_CREATE_VM, type), FD_VM);
+		}
 		return;
 	case 2:
 		fd = pick(r, FD_VM);
-		if (fd >= 0)
-			add(ioctl(fd, HVX_CREATE_VCPU, chance(r, 90) ? below(r, 4) : interesting(r)),
-			    FD_VCPU);
+		if (fd >= 0) {
+			uint64_t id = chance(r, 90) ? below(r, 4) : interesting(r);
+
+			log_op(OP_IOCTL, fd, HVX_CREATE_VCPU, id);
+			add(ioctl(fd, HVX_CREATE_VCPU, id), FD_VCPU);
+		}
 		return;
 	case 3:
 		fd = pick(r, chance(r, 50) ? FD_VM : FD_VCPU);
-		if (fd >= 0)
+		if (fd >= 0) {
+			log_op(OP_IOCTL, fd, HVX_GET_STATS_FD, 0);
 			add(ioctl(fd, HVX_GET_STATS_FD, 0), FD_STATS);
+		}
 		return;
 	case 4:
 		add(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), FD_EVENT);
@@ -367,19 +435,27 @@ static void one_call(struct rng *r, uint8_t *buf)
 		return;
 	case 6:
 		fd = pick(r, FD_VM);
-		if (fd >= 0)
+		if (fd >= 0) {
+			log_op(OP_TOUCH, fd, 0, 0);
 			touch_guest(r, fd);
+		}
 		return;
 	case 7:
 		fd = pick(r, FD_STATS);
-		if (fd >= 0)
-			pread(fd, buf, below(r, 8192), below(r, 4096));
+		if (fd >= 0) {
+			size_t len = below(r, 8192);
+			off_t off = below(r, 4096);
+
+			log_op(OP_PREAD, fd, len, off);
+			pread(fd, buf, len, off);
+		}
 		return;
 	case 8:
 		fd = pick(r, FD_EVENT);
 		if (fd >= 0) {
 			uint64_t one = 1;
 
+			log_op(OP_WRITE, fd, 0, 1);
 			write(fd, &one, sizeof(one));	/* an irqfd's MSI, or nothing */
 		}
 		return;
@@ -391,6 +467,7 @@ static void one_call(struct rng *r, uint8_t *buf)
 		if (chance(r, 30)) {
 			make_arg(r, HVX_SET_REGS, buf, sizeof(struct hvx_regs));
 			((struct hvx_regs *)buf)->rip = below(r, 4096);
+			log_op(OP_SETREGS, fd, HVX_SET_REGS, ((struct hvx_regs *)buf)->rip);
 			ioctl(fd, HVX_SET_REGS, buf);
 		}
 		cmd = HVX_RUN;
@@ -413,13 +490,14 @@ call:
 	if (cmd == HVX_SET_CPUID || cmd == HVX_GET_MSRS || cmd == HVX_SET_MSRS)
 		size = 8 + 257 * sizeof(struct hvx_cpuid_entry);
 	make_arg(r, cmd, buf, size);
-	if (verbose)
-		printf("# call fd %d cmd 0x%lx\n", fd, cmd);
 	if (_IOC_DIR(cmd) == _IOC_NONE)	/* a value, not a pointer */
-		ret = ioctl(fd, cmd, chance(r, 80) ? (cmd == HVX_RUN ? 0 : below(r, 4)) :
-						     (unsigned long)interesting(r));
+		arg = chance(r, 80) ? (cmd == HVX_RUN ? 0 : below(r, 4)) : interesting(r);
 	else
-		ret = ioctl(fd, cmd, arg_pointer(r, buf, size));
+		arg = (uintptr_t)arg_pointer(r, buf, size);
+	if (verbose)
+		printf("# call fd %d cmd 0x%lx arg 0x%llx\n", fd, cmd, (unsigned long long)arg);
+	log_op(OP_IOCTL, fd, cmd, arg);
+	ret = ioctl(fd, cmd, arg);
 	if (ret >= 0)
 		atomic_fetch_add(&calls_ok, 1);
 	else
@@ -434,6 +512,7 @@ call:
 struct worker {
 	pthread_t th;
 	uint64_t seed;
+	struct trail *trail;
 };
 
 static void *work(void *arg)
@@ -441,6 +520,7 @@ static void *work(void *arg)
 	struct worker *w = arg;
 	struct rng r = { w->seed | 1 };
 
+	my_trail = w->trail;
 	while (!atomic_load(&stop) && atomic_fetch_add(&calls_done, 1) < max_calls) {
 		uint8_t local[ARG_SIZE / 2] __attribute__((aligned(64)));
 
@@ -454,41 +534,15 @@ static void on_alarm(int sig)
 	(void)sig;	/* ends a HVX_RUN (EINTR), nothing else */
 }
 
-int main(int argc, char **argv)
+/* The fuzzing itself, in the child: exits 0 when every call was made. */
+static int fuzz(int sys, uint64_t seed, unsigned int nthreads)
 {
 	struct worker workers[16];
-	unsigned int nthreads = 4, i;
-	uint64_t seed = (uint64_t)time(NULL);
 	struct timespec t0, t1, tick = { 0, 5 * 1000 * 1000 };
-	struct hvx_caps caps;
+	unsigned long done;
+	unsigned int i;
 	double secs;
-	int c, sys;
 
-	while ((c = getopt(argc, argv, "s:n:t:v")) != -1) {
-		switch (c) {
-		case 's':
-			seed = strtoull(optarg, NULL, 0);
-			break;
-		case 'n':
-			max_calls = strtoul(optarg, NULL, 0);
-			break;
-		case 't':
-			nthreads = strtoul(optarg, NULL, 0);
-			if (nthreads < 1 || nthreads > 16)
-				nthreads = 4;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		default:
-			fprintf(stderr, "usage: ioctl_fuzz [-s SEED] [-n CALLS] [-t THREADS (1-16)] [-v]\n");
-			return 2;
-		}
-	}
-	sys = hvx_open_or_exit();
-	ktap_plan(3);
-	ktap_diag("seed %llu, %lu calls, %u threads (replay one thread exactly: -t 1 -s SEED)",
-		  (unsigned long long)seed, max_calls, nthreads);
 	arg_area = mmap(NULL, ARG_SIZE + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			-1, 0);
 	if (arg_area == MAP_FAILED || mprotect(arg_area + ARG_SIZE, 4096, PROT_NONE))
@@ -502,10 +556,11 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < nthreads; i++) {
 		workers[i].seed = seed * 0x9e3779b97f4a7c15ull + i;
+		workers[i].trail = &trails[i];
 		pthread_create(&workers[i].th, NULL, work, &workers[i]);
 	}
 	/* The watchdog: every 5 ms each thread gets a signal, so no run is endless. */
-	while (atomic_load(&calls_done) < max_calls) {
+	while (atomic_load(&calls_done) < max_calls && (!deadline || time(NULL) < deadline)) {
 		nanosleep(&tick, NULL);
 		for (i = 0; i < nthreads; i++)
 			pthread_kill(workers[i].th, SIGUSR1);
@@ -520,8 +575,11 @@ int main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	ktap_diag("%lu calls in %.1f s: %.0f calls/s, %lu succeeded", max_calls, secs,
-		  max_calls / secs, (unsigned long)atomic_load(&calls_ok));
+	done = atomic_load(&calls_done);
+	if (done > max_calls)
+		done = max_calls;
+	ktap_diag("%lu calls in %.1f s: %.0f calls/s, %lu succeeded", done, secs,
+		  done / secs, (unsigned long)atomic_load(&calls_ok));
 	{
 		char line[512];
 		int n = 0;
@@ -536,12 +594,80 @@ int main(int argc, char **argv)
 			  badf_kind[0], badf_kind[1], badf_kind[2], badf_kind[3], badf_kind[4],
 			  badf_kind[5], badf_kind[6]);
 	}
-	ktap_result(true, "fuzz_calls_completed");
+	/* Everything the child opened closes as it exits. */
+	return 0;
+}
 
-	/* Everything closed: every VM must be gone, and hvx must still work. */
-	for (i = 0; i < MAX_FDS; i++)
-		if (slots[i].kind != FD_NONE)
-			close(slots[i].fd);
+int main(int argc, char **argv)
+{
+	unsigned int nthreads = 4;
+	uint64_t seed = (uint64_t)time(NULL);
+	unsigned long seconds = 0;
+	struct hvx_caps caps;
+	int c, sys, status, i;
+	pid_t child;
+
+	while ((c = getopt(argc, argv, "s:n:d:t:v")) != -1) {
+		switch (c) {
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'n':
+			max_calls = strtoul(optarg, NULL, 0);
+			break;
+		case 'd':
+			seconds = strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			nthreads = strtoul(optarg, NULL, 0);
+			if (nthreads < 1 || nthreads > 16)
+				nthreads = 4;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		default:
+			fprintf(stderr, "usage: ioctl_fuzz [-s SEED] [-n CALLS | -d SECONDS] [-t THREADS (1-16)] [-v]\n");
+			return 2;
+		}
+	}
+	if (seconds) {
+		deadline = time(NULL) + seconds;
+		max_calls = ~0ul;
+	}
+	sys = hvx_open_or_exit();
+	ktap_plan(3);
+	if (seconds)
+		ktap_diag("seed %llu, %lu s, %u threads (replay one thread exactly: -t 1 -s SEED)",
+			  (unsigned long long)seed, seconds, nthreads);
+	else
+		ktap_diag("seed %llu, %lu calls, %u threads (replay one thread exactly: -t 1 -s SEED)",
+			  (unsigned long long)seed, max_calls, nthreads);
+	trails = mmap(NULL, sizeof(*trails) * nthreads, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (trails == MAP_FAILED)
+		return KSFT_FAIL;
+	fflush(stdout);
+	child = fork();
+	if (child == 0) {
+		status = fuzz(sys, seed, nthreads);
+		fflush(stdout);
+		_exit(status);
+	}
+	if (child < 0 || waitpid(child, &status, 0) != child)
+		return KSFT_FAIL;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		if (WIFSIGNALED(status))
+			ktap_diag("the fuzzing process died of signal %d (%s)", WTERMSIG(status),
+				  strsignal(WTERMSIG(status)));
+		else
+			ktap_diag("the fuzzing process exited %d", WEXITSTATUS(status));
+		print_trails(nthreads);
+	}
+	ktap_result(WIFEXITED(status) && !WEXITSTATUS(status), "fuzz_calls_completed");
+
+	/* The child's fds are closed: every VM must be gone, and hvx must still work. */
+	caps.nr_vms = ~0u;
 	for (i = 0; i < 100 && !hvx_get_caps(sys, &caps) && caps.nr_vms; i++)
 		usleep(10000);
 	if (caps.nr_vms)

@@ -128,6 +128,16 @@ PAYLOAD(msr64)
 	out %eax, $UCALL_PORT
 END(msr64)
 
+/* A non-canonical LSTAR: the CPU's WRMSR would #GP, so must hvx's (no IDT: shutdown). */
+PAYLOAD(msr_bad64)
+	mov $0xc0000082, %ecx
+	mov $0x11223344, %eax
+	mov $0x00010000, %edx
+	wrmsr
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+END(msr_bad64)
+
 PAYLOAD(triple64)
 	sub $16, %rsp
 	movq $0, (%rsp)

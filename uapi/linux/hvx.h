@@ -539,7 +539,11 @@ struct hvx_msr_entry {
 /*
  * HVX_GET_MSRS / HVX_SET_MSRS argument: @nmsrs entries follow (at most
  * HVX_MAX_MSR_ENTRIES).  Returns how many were processed: it stops at the
- * first MSR hvx does not keep (see README for the list).
+ * first MSR hvx does not keep (see README for the list), and HVX_SET_MSRS
+ * also at a value the CPU's WRMSR would refuse with #GP (a non-canonical
+ * address in LSTAR, CSTAR, KERNEL_GS_BASE, FS/GS base or SYSENTER_ESP/EIP,
+ * high bits in SYSCALL_MASK, a reserved PAT type, a reserved EFER bit); a
+ * guest's WRMSR of such a value gets #GP.
  */
 #define HVX_MAX_MSR_ENTRIES	256
 struct hvx_msrs {
