@@ -279,6 +279,17 @@ static int hvx_handle_io(struct hvx_vcpu *vcpu)
 	vcpu->io_count = count;
 	vcpu->io_gpa = gpa;
 	if (vcpu->exit.io.in) {
+		/*
+		 * INS into MMIO or read-only memory is not emulated: say so
+		 * now, before userspace produces data hvx could not store.
+		 */
+		struct hvx_region *region = hvx_find_region(vcpu->vm, gpa);
+
+		if (!region || (region->flags & HVX_MEM_READONLY) ||
+		    gpa + count * size - region->gpa > region->size) {
+			hvx_internal_error(vcpu, HVX_INTERNAL_EMULATION);
+			return 0;
+		}
 		vcpu->pending = HVX_PENDING_IO_IN;
 		vcpu->pending_len = vcpu->exit.insn_len;
 		return 0;
@@ -520,8 +531,12 @@ static int hvx_vcpu_run(struct hvx_vcpu *vcpu)
 	if (!READ_ONCE(vcpu->vm->nr_regions))
 		return -ENOEXEC;
 	ret = hvx_complete_pending(vcpu);
-	if (ret)
-		return ret;
+	if (ret) {
+		/* INS data hvx could not store after all: the guest's RAM went. */
+		hvx_internal_error(vcpu, HVX_INTERNAL_EMULATION);
+		hvx_count_user_exit(vcpu);
+		return 0;
+	}
 
 	for (;;) {
 		if (READ_ONCE(run->immediate_exit) || signal_pending(current) ||

@@ -331,6 +331,29 @@ static void test_unsupported_mmio(void)
 	teardown(&vm, &v);
 }
 
+/*
+ * REP INSB into MMIO: once an I/O exit whose completion failed the next
+ * HVX_RUN with EFAULT (guest_fuzz found it); now an emulation error at once.
+ */
+static void test_ins_into_mmio(void)
+{
+	struct guest_vm vm;
+	struct guest_vcpu v;
+	int reason;
+
+	if (!setup(&vm, &v, PAYLOAD(insb_mmio64))) {
+		ktap_result(false, "ins_into_mmio_is_emulation_error");
+		return;
+	}
+	reason = guest_run(&v);
+	if (reason == HVX_EXIT_IO)	/* the old way: the completion fails */
+		ktap_diag("I/O exit, then HVX_RUN: %d", guest_run(&v));
+	ktap_result(reason == HVX_EXIT_INTERNAL_ERROR &&
+		    v.run->internal.suberror == HVX_INTERNAL_EMULATION,
+		    "ins_into_mmio_is_emulation_error");
+	teardown(&vm, &v);
+}
+
 /* State our checks let through but the CPU refuses: CS.L and CS.D both set. */
 static void test_failed_entry(void)
 {
@@ -358,7 +381,7 @@ int main(void)
 
 	guest_require_vcpus();
 	vendor = hvx_vendor_or_exit();
-	ktap_plan(14);
+	ktap_plan(15);
 	test_cpuid();
 	test_hypercall(vendor == HVX_VENDOR_INTEL_VMX);
 	test_msrs();
@@ -366,6 +389,7 @@ int main(void)
 	test_string_io();
 	test_mmio();
 	test_unsupported_mmio();
+	test_ins_into_mmio();
 	test_failed_entry();
 	return ktap_finish();
 }

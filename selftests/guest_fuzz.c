@@ -28,7 +28,9 @@
  * MMIO and MSR exits with random data and goes on, up to 64 exits; a 20 ms
  * timer ends an endless loop (EINTR).  Any other HVX_RUN error, or an exit
  * reason outside HVX_EXIT_*, fails the test with the seed and run number:
- * "-s SEED -n RUN -v" replays it, printing each exit.
+ * "-s SEED -r RUN -n RUN+1 -v" replays it, printing each exit.  In a test
+ * host the environment (kernel command line) says the same:
+ * HVX_FUZZ_SEED, HVX_FUZZ_SECONDS, HVX_FUZZ_REPLAY=RUN.
  */
 
 static unsigned long runs = 300;
@@ -44,6 +46,17 @@ static uint64_t rnd(struct rng *r)
 	r->s ^= r->s << 25;
 	r->s ^= r->s >> 27;
 	return r->s * 0x2545f4914f6cdd1dull;
+}
+
+/* Run @n's generator state: splitmix64 of the pair, never 0 (xorshift's fixed point). */
+static uint64_t mix(uint64_t seed, uint64_t n)
+{
+	uint64_t z = seed + (n + 1) * 0x9e3779b97f4a7c15ull;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return z ? z : 1;
 }
 
 static uint64_t below(struct rng *r, uint64_t n)
@@ -284,9 +297,14 @@ struct tally {
 /* One run; false (having said why) when hvx broke its contract. */
 static bool one_run(uint64_t seed, unsigned long n, struct tally *t)
 {
-	struct rng r = { (seed * 0x9e3779b97f4a7c15ull + n) | 1 };
+	struct rng r = { mix(seed, n) };
 	enum guest_mode mode = below(&r, 3);
-	struct itimerval it = { .it_value = { 0, 20000 } };
+	/*
+	 * Periodic: a signal that lands while the VMM handles an exit is
+	 * lost to HVX_RUN, and a one-shot timer would leave an endless guest
+	 * loop endless.
+	 */
+	struct itimerval it = { .it_value = { 0, 20000 }, .it_interval = { 0, 20000 } };
 	struct guest_vcpu vcpu;
 	struct guest_vm vm;
 	unsigned int steps;
@@ -323,7 +341,7 @@ static bool one_run(uint64_t seed, unsigned long n, struct tally *t)
 		struct hvx_run *run = vcpu.run;
 
 		ret = ioctl(vcpu.fd, HVX_RUN, 0);
-		if (ret && errno == EINTR) {
+		if (ret && errno == EINTR) {	/* the timer: an endless loop, or slow */
 			t->timeouts++;
 			break;
 		}
@@ -400,6 +418,16 @@ int main(int argc, char **argv)
 	int c, sys;
 	bool ok = true;
 
+	/* make fuzz passes its settings through the test host's environment. */
+	if (getenv("HVX_FUZZ_SEED"))
+		seed = strtoull(getenv("HVX_FUZZ_SEED"), NULL, 0);
+	if (getenv("HVX_FUZZ_SECONDS"))
+		seconds = strtoul(getenv("HVX_FUZZ_SECONDS"), NULL, 0);
+	if (getenv("HVX_FUZZ_REPLAY")) {	/* one run, verbose, as -r R -n R+1 -v */
+		first = strtoul(getenv("HVX_FUZZ_REPLAY"), NULL, 0);
+		runs = first + 1;
+		verbose = true;
+	}
 	while ((c = getopt(argc, argv, "s:n:d:r:v")) != -1) {
 		switch (c) {
 		case 's':

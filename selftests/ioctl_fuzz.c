@@ -21,6 +21,8 @@
  * threads log their last calls in shared memory: when the child dies (a
  * signal, or killed by an Oops in the kernel), the parent prints each
  * thread's trail and fails, so a failing seed comes with what it did.
+ * In a test host HVX_FUZZ_SEED and HVX_FUZZ_SECONDS in the environment (the
+ * kernel command line) stand for -s and -d.
  *
  * Calls: every hvx ioctl (and unknown numbers) on every fd type (the
  * system fd, VMs, vCPUs, stats fds, eventfds, and fds just closed), with
@@ -126,6 +128,17 @@ static uint64_t rnd(struct rng *r)
 	r->s ^= r->s << 25;
 	r->s ^= r->s >> 27;
 	return r->s * 0x2545f4914f6cdd1dull;
+}
+
+/* Thread @n's generator state: splitmix64 of the pair, never 0 (xorshift's fixed point). */
+static uint64_t mix(uint64_t seed, uint64_t n)
+{
+	uint64_t z = seed + (n + 1) * 0x9e3779b97f4a7c15ull;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return z ? z : 1;
 }
 
 static uint64_t below(struct rng *r, uint64_t n)
@@ -518,7 +531,7 @@ struct worker {
 static void *work(void *arg)
 {
 	struct worker *w = arg;
-	struct rng r = { w->seed | 1 };
+	struct rng r = { w->seed };
 
 	my_trail = w->trail;
 	while (!atomic_load(&stop) && atomic_fetch_add(&calls_done, 1) < max_calls) {
@@ -555,7 +568,7 @@ static int fuzz(int sys, uint64_t seed, unsigned int nthreads)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < nthreads; i++) {
-		workers[i].seed = seed * 0x9e3779b97f4a7c15ull + i;
+		workers[i].seed = mix(seed, i);
 		workers[i].trail = &trails[i];
 		pthread_create(&workers[i].th, NULL, work, &workers[i]);
 	}
@@ -607,6 +620,11 @@ int main(int argc, char **argv)
 	int c, sys, status, i;
 	pid_t child;
 
+	/* make fuzz passes its settings through the test host's environment. */
+	if (getenv("HVX_FUZZ_SEED"))
+		seed = strtoull(getenv("HVX_FUZZ_SEED"), NULL, 0);
+	if (getenv("HVX_FUZZ_SECONDS"))
+		seconds = strtoul(getenv("HVX_FUZZ_SECONDS"), NULL, 0);
 	while ((c = getopt(argc, argv, "s:n:d:t:v")) != -1) {
 		switch (c) {
 		case 's':

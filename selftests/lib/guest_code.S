@@ -188,6 +188,16 @@ PAYLOAD(mmio_bad64)
 	add %eax, (%rbx)
 END(mmio_bad64)
 
+/* INS into MMIO: hvx could not store the data; says so before asking for it. */
+PAYLOAD(insb_mmio64)
+	mov $0xd0000000, %rdi
+	mov $4, %rcx
+	mov $0x80, %dx
+	rep insb
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+END(insb_mmio64)
+
 PAYLOAD(loop64)
 1:	jmp 1b
 END(loop64)
