@@ -10,7 +10,8 @@
 # console shell), virtio (Debian's virtio_pci, virtio_blk and virtio_net on
 # hvx-run's -d disks and -n network device), virtio-own (virtio_pci and
 # our guest-drivers/hvx_vblk.ko and hvx_vnet.ko), hostile
-# (selftests/guest/hvx_vq_hostile.ko alone: malformed virtqueues) or
+# (selftests/guest/hvx_vq_hostile.ko alone: malformed virtqueues),
+# devfuzz (random port and MMIO accesses to every device, hvxdevfuzz=SEED:OPS) or
 # vbench / vbench-own (virtio_bench.sh's timed phases, hvxbench=MiB) or
 # soak (make soak: disk, network and IPI traffic for hvxsoak=SECONDS on
 # the network 10.0.hvxsoaknet=N.0/24, whose host serves a pattern whose
@@ -77,6 +78,9 @@ rm "$root/cpuid-sig.c"
 # virtio_bench.sh's timed I/O.
 ${CC:-gcc} -O2 -Wall -Wextra -Werror -static -o "$root/bin/vbench_io" \
 	"$(dirname "$0")/vbench_io.c"
+# hvx_devfuzz_test.sh's random device accesses.
+${CC:-gcc} -O2 -Wall -Wextra -Werror -static -o "$root/bin/devfuzz" \
+	"$(dirname "$0")/devfuzz.c"
 
 cat >"$root/init" <<'INIT'
 #!/bin/sh
@@ -231,6 +235,16 @@ count)
 shell)	# make run on a terminal: a shell on the console, power-off on exit
 	echo "hvx guest shell ($(nproc) vCPUs); 'exit' powers the guest off"
 	setsid cttyhack sh -l
+	poweroff -f
+	;;
+devfuzz)
+	# hvx_devfuzz_test.sh: the virtio drivers up on hvx-run's devices, then
+	# random port and MMIO accesses to every device (hvxdevfuzz=SEED:OPS).
+	load_virtio virtio
+	spec=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^hvxdevfuzz=//p')
+	devfuzz "${spec%%:*}" "${spec##*:}"
+	say devfuzz-exit $?
+	say done
 	poweroff -f
 	;;
 hostile)

@@ -1,0 +1,59 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# hvx_devfuzz_test.sh - a guest makes random port and MMIO accesses to every device hvx-run emulates; each run ends in one of hvx-run's defined exits, with the host clean.
+dir=$(dirname "$0")
+. "$dir/ktap.sh"
+. "$dir/guest_boot.sh"
+guest_boot_needs
+# HVX_FUZZ_SEED replays (make fuzz passes it); runs and operations per run.
+SEED=${HVX_FUZZ_SEED:-$(date +%s)}
+RUNS=${HVX_DEVFUZZ_RUNS:-2}
+OPS=${HVX_DEVFUZZ_OPS:-4000}
+CMDLINE="console=ttyS0 reboot=k panic=-1 tsc=reliable"
+# A guest that hangs itself (a masked timer, a stuck device) is ended here:
+# hvx-run must then exit on SIGTERM, as its help says (143).
+RUN_TIMEOUT=120
+T=/tmp/hvx-devfuzz-test
+
+ktap_plan $((RUNS * 2 + 1))
+mkdir -p $T
+ktap_diag "seed $SEED, $RUNS runs of $OPS operations (replay: HVX_FUZZ_SEED=$SEED)"
+i=0
+while [ $i -lt $RUNS ]; do
+	s=$((SEED + i))
+	head -c $((4 << 20)) /dev/zero >$T/disk.img
+	t0=$(date +%s)
+	timeout -k 10 $RUN_TIMEOUT $RUN -k "$KERNEL" -i "$GUEST" -m 128M -c 2 \
+		-p "$CMDLINE hvxguest=devfuzz hvxdevfuzz=$s:$OPS" -d $T/disk.img -n tap=hvxfz0 \
+		</dev/null >$T/run.out 2>$T/run.err
+	rc=$?
+	reached=$(tr -d '\r' <$T/run.out | sed -n 's/^HVX-DEVFUZZ: \([0-9]*\)$/\1/p' | tail -n 1)
+	case $rc in
+	0) how="guest powered off" ;;
+	10) how="guest reset" ;;
+	11) how="guest triple-faulted" ;;
+	12) how="guest kernel panicked" ;;
+	13) how="hvx-run internal error: $(grep 'internal error' $T/run.err | head -n 1)" ;;
+	124) how="guest hung; hvx-run ended by SIGTERM after $RUN_TIMEOUT s" ;;
+	*) how="not a defined exit" ;;
+	esac
+	ktap_diag "run $i (seed $s): exit $rc after $(($(date +%s) - t0)) s, $how; ${reached:-0} operations reported"
+	tr -d '\r' <$T/run.out | grep -q '^HVX-DEVFUZZ: seed' ||
+		{ ktap_diag "the fuzzer did not start; the guest's last words:"; tail -n 15 $T/run.out | defuse; }
+	case $rc in
+	0|10|11|12|13|124) true ;;
+	*) tail -n 20 $T/run.err | defuse; false ;;
+	esac
+	ktap_result run_${i}_ends_in_a_defined_exit $?
+	# hvx-run's own crash or assertion, whatever the status says.
+	! grep -E 'Segmentation|Aborted|assert|core dumped|AddressSanitizer' $T/run.err | defuse | grep .
+	ktap_result run_${i}_hvx_run_did_not_crash $?
+	i=$((i + 1))
+done
+# Every run's VM gone.
+sleep 1
+hvx-info 2>/dev/null | grep -q 'max vms: .*(0 now)'
+ktap_result all_vms_freed_after $?
+ip link del hvxfz0 2>/dev/null
+rm -rf $T
+ktap_finish
