@@ -7,7 +7,9 @@
 # Why: Debian's QEMU delivers an interrupt that a hypervisor injects through
 # the VMCB's EVENTINJ twice when it emulates more than one CPU (see
 # 0001-svm-evtinj-intr-deliver-once.patch); guests under hvx (or KVM) in a
-# 2-CPU SVM test host then break.  The cache lives in $HVX_CACHE (default
+# 2-CPU SVM test host then break.  And its TCG translator crashes on a
+# MOV to a segment register that does not exist (guest_fuzz's random code
+# hits it: 0002-i386-mov-sreg-invalid-ud.patch).  The cache lives in $HVX_CACHE (default
 # ~/.cache/hvx) and is keyed on the patches and BUILD_REV (raise it when
 # the build below changes what comes out).
 BUILD_REV=1
