@@ -629,7 +629,8 @@ static int hvx_check_sregs(const struct hvx_sregs *s)
 	return 0;
 }
 
-static long hvx_set_sregs_ioctl(struct hvx_vcpu *vcpu, void __user *argp)
+static noinline_for_stack long hvx_set_sregs_ioctl(struct hvx_vcpu *vcpu,
+						    void __user *argp)
 {
 	struct hvx_sregs s;
 	int ret;
@@ -650,7 +651,8 @@ static long hvx_set_sregs_ioctl(struct hvx_vcpu *vcpu, void __user *argp)
 	return 0;
 }
 
-static long hvx_set_cpuid(struct hvx_vcpu *vcpu, struct hvx_cpuid __user *argp)
+static noinline_for_stack long hvx_set_cpuid(struct hvx_vcpu *vcpu,
+					      struct hvx_cpuid __user *argp)
 {
 	struct hvx_cpuid_entry *entries;
 	struct hvx_cpuid hdr;
@@ -679,8 +681,8 @@ static long hvx_set_cpuid(struct hvx_vcpu *vcpu, struct hvx_cpuid __user *argp)
 	return 0;
 }
 
-static long hvx_msrs_ioctl(struct hvx_vcpu *vcpu, struct hvx_msrs __user *argp,
-			   bool set)
+static noinline_for_stack long hvx_msrs_ioctl(struct hvx_vcpu *vcpu,
+					       struct hvx_msrs __user *argp, bool set)
 {
 	struct hvx_msr_entry e;
 	struct hvx_msrs hdr;
@@ -731,7 +733,8 @@ static u32 hvx_mxcsr_mask(void)
 	return mask;
 }
 
-static long hvx_fpu_ioctl(struct hvx_vcpu *vcpu, struct hvx_fpu __user *argp, bool set)
+static noinline_for_stack long hvx_fpu_ioctl(struct hvx_vcpu *vcpu,
+					      struct hvx_fpu __user *argp, bool set)
 {
 	struct hvx_fpu *fpu;
 	long ret = 0;
@@ -755,8 +758,9 @@ static long hvx_fpu_ioctl(struct hvx_vcpu *vcpu, struct hvx_fpu __user *argp, bo
 	return ret;
 }
 
-static long hvx_lapic_ioctl(struct hvx_vcpu *vcpu, struct hvx_lapic_state __user *argp,
-			    bool set)
+static noinline_for_stack long hvx_lapic_ioctl(struct hvx_vcpu *vcpu,
+						struct hvx_lapic_state __user *argp,
+						bool set)
 {
 	struct hvx_lapic_state *st;
 	long ret = 0;
@@ -839,8 +843,8 @@ static int hvx_check_events(struct hvx_vcpu *vcpu, const struct hvx_vcpu_events 
 	return 0;
 }
 
-static long hvx_set_events_ioctl(struct hvx_vcpu *vcpu,
-				 const struct hvx_vcpu_events __user *argp)
+static noinline_for_stack long hvx_set_events_ioctl(struct hvx_vcpu *vcpu,
+						     const struct hvx_vcpu_events __user *argp)
 {
 	struct hvx_vcpu_events ev;
 	int ret;
@@ -860,6 +864,11 @@ static long hvx_set_events_ioctl(struct hvx_vcpu *vcpu,
 	return 0;
 }
 
+/*
+ * The state ioctls above are noinline_for_stack: inlined here, their
+ * buffers (the FPU image, the LAPIC page, the MSR and CPUID entries) made
+ * this frame 2144 bytes under KASAN, past the kernel's 2048-byte limit.
+ */
 static long hvx_vcpu_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
