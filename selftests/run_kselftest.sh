@@ -123,7 +123,10 @@ for t in "$@"; do
 	echo "# selftests: hvx: $t"
 	start=$(now)
 	# $t unquoted: a name may carry its arguments ("hvx_migrate_pair.sh src").
-	{ timeout "$timeout" "$dir/"$t; echo $? >"$tmp/rc"; } 2>&1 | sed 's/^/    /'
+	# Line by line, unbuffered (busybox sed holds its output back to a pipe):
+	# when the machine dies mid-test, what the test printed is on record.
+	{ timeout "$timeout" "$dir/"$t; echo $? >"$tmp/rc"; } 2>&1 |
+		while IFS= read -r line || [ -n "$line" ]; do printf '    %s\n' "$line"; done
 	rc=$(cat "$tmp/rc")
 	took=$(awk -v s="$start" '{ printf "%.1f", $1 - s }' /proc/uptime)
 	# The host's own clock: under Bochs it counts instructions, so the

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # run-bochs.sh - boots the VMX test host (Bochs, Intel VMX + EPT) from an isolinux ISO and judges its serial log.
-# Usage: run-bochs.sh NAME KVER INITRAMFS LOGDIR [-mode check|run|bench] [-cpus N] [-timeout S] [-tests a,b]
+# Usage: run-bochs.sh NAME KVER INITRAMFS LOGDIR [-mode check|run|bench] [-cpus N] [-timeout S] [-tests a,b] [-append ARGS]
 set -uo pipefail
 name=$1 kver=$2 initrd=$3 logdir=$4
 shift 4
@@ -11,7 +11,8 @@ while [ $# -gt 0 ]; do
 	-mode) mode=$2; shift 2 ;;
 	-cpus) cpus=$2; shift 2 ;;
 	-timeout) timeout=$2; shift 2 ;;
-	-tests) tests=" hvxtests=$2"; shift 2 ;;
+	-tests) tests="$tests hvxtests=$2"; shift 2 ;;
+	-append) tests="$tests $2"; shift 2 ;;
 	*) echo "run-bochs.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
