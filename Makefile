@@ -7,6 +7,8 @@
 #   make deb        the Debian packages hvx-dkms, hvx-tools, hvx-guest-dkms in build/deb/
 #   make bench      hvx against Debian's KVM on the same guest workloads (SVM and VMX hosts)
 #   make soak       100 guest boots, then 4 guests x 2 vCPUs for 10 minutes (2-CPU SVM host)
+#   make fuzz       both fuzzers for FUZZ_SECONDS each, in the 2-CPU SVM host and the 2-CPU VMX host
+#   make check-debug  the suite in SVM hosts booting a debug kernel (lockdep, KASAN, kmemleak, UBSAN)
 #   make install    installs hvx.ko and the udev rule for the running kernel
 
 # Debian's kernels: Debian 12's 6.1 and Debian 13's 6.12 (bookworm-backports),
@@ -82,6 +84,30 @@ soak: deps
 		-smp 2 -mem 2048 -tests soak.sh -timeout $$(($(SOAK_BOOTS) * 70 + $(SOAK_SECONDS) + 900)) \
 		-append "hvxtimeout=$$(($(SOAK_BOOTS) * 65 + $(SOAK_SECONDS) + 600)) hvxsoakboots=$(SOAK_BOOTS) hvxsoakseconds=$(SOAK_SECONDS) hvxsoakguests=$(SOAK_GUESTS)"
 
+# Not part of make check (which runs each fuzzer for a bounded count):
+# ioctl_fuzz and guest_fuzz for FUZZ_SECONDS each (FUZZ_SEED= replays a
+# seed), side by side in the 2-CPU SVM host (6.12) and the 2-CPU Bochs VMX
+# host (6.1; Bochs' clock: its seconds are slower than the wall's).
+FUZZ_SECONDS ?= 600
+FUZZ_SEED ?=
+fuzz: deps
+	$(MAKE) initramfs
+	$(TESTHOST)/run-qemu.sh fuzz-svm $(KVER_612) $(BUILD)/$(KVER_612)/host.cpio.gz $(BUILD)/logs \
+		-smp 2 -tests ioctl_fuzz,guest_fuzz -timeout $$((2 * $(FUZZ_SECONDS) + 900)) \
+		-append "hvxtimeout=$$(($(FUZZ_SECONDS) + 300)) HVX_FUZZ_SECONDS=$(FUZZ_SECONDS) $(if $(FUZZ_SEED),HVX_FUZZ_SEED=$(FUZZ_SEED))" & \
+	$(TESTHOST)/run-bochs.sh fuzz-vmx $(KVER_61) $(BUILD)/$(KVER_61)/host.cpio.gz $(BUILD)/logs \
+		-cpus 2 -tests ioctl_fuzz,guest_fuzz -timeout $$((20 * $(FUZZ_SECONDS) + 1800)) \
+		-append "hvxtimeout=$$(($(FUZZ_SECONDS) + 300)) HVX_FUZZ_SECONDS=$(FUZZ_SECONDS) $(if $(FUZZ_SEED),HVX_FUZZ_SEED=$(FUZZ_SEED))"; \
+	vmx=$$?; wait $$!; svm=$$?; [ $$vmx -eq 0 ] && [ $$svm -eq 0 ]
+
+# Not part of make check: the whole suite on a debug build of Debian's
+# 6.1 (1-CPU SVM host) and 6.12 (2-CPU SVM host) kernels, built once into
+# ~/.cache/hvx (selftests/testhost/build-debug-kernel.sh); any lockdep,
+# KASAN, kmemleak or UBSAN report fails it.
+check-debug: deps
+	$(MAKE) tools selftests
+	$(TESTHOST)/check-debug.sh $(BUILD) $(KVER_61) $(KVER_612)
+
 check: deps
 	$(MAKE) W=1 initramfs
 	$(TESTHOST)/check.sh $(BUILD) $(KVER_61) $(KVER_612)
@@ -115,5 +141,5 @@ clean:
 	$(MAKE) -C guest-drivers KVER=$(KVER) clean
 	rm -rf $(BUILD)
 
-.PHONY: all deps module tools selftests guest-drivers guest-tests initramfs run bench soak check deb dkms-check install clean
+.PHONY: all deps module tools selftests guest-drivers guest-tests initramfs run bench soak fuzz check check-debug deb dkms-check install clean
 .PHONY: $(BUILD)/bench.cpio.gz

@@ -2,10 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # build-initramfs.sh - packs the test host's initramfs: busybox, hvx.ko, Debian's KVM, selftests, tools, hvx-run's guest, make and the selftests' sources.
 # Usage: build-initramfs.sh KVER KMODDIR OUT.cpio.gz   (KMODDIR: build-kmods.sh's .ko files for KVER)
+#   HOST_KVER=RELEASE HOST_MODROOT=DIR: the host boots another kernel (make
+#   check-debug's debug kernel, its modules under DIR/lib/modules/RELEASE,
+#   hvx.ko in KMODDIR built for it); KVER stays the guest's kernel.
 set -euo pipefail
 kver=$1
 kmods=$2
 out=$3
+host_kver=${HOST_KVER:-$kver}
+modroot=${HOST_MODROOT:-/}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -16,9 +21,11 @@ ln -s busybox "$root/bin/sh"
 cp "$top/selftests/testhost/init" "$root/init"
 cp "$kmods/hvx.ko" "$root/lib/hvx/hvx.ko"
 cp "$top/userspace-tools/hvx-info" "$top/userspace-tools/hvx-stat" "$top/userspace-tools/hvx-run/hvx-run" "$root/usr/bin/"
-# hvx-run's test guest: this same Debian kernel and a small busybox initramfs.
+# hvx-run's test guest: this same Debian kernel and a small busybox
+# initramfs.  The tests find the guest kernel by the host's release
+# (/boot/vmlinuz-$(uname -r)): a debug host boots Debian's kernel as guest.
 mkdir -p "$root/boot"
-cp "/boot/vmlinuz-$kver" "$root/boot/"
+cp "/boot/vmlinuz-$kver" "$root/boot/vmlinuz-$host_kver"
 "$top/selftests/testhost/build-guest-initramfs.sh" "$root/boot/hvx-guest.cpio.gz" "$kver" \
 	"$kmods/hvx_vblk.ko" "$kmods/hvx_vnet.ko" "$kmods/hvx_vq_hostile.ko"
 
@@ -38,10 +45,10 @@ add_kmod() {
 
 # The modules Debian's KVM needs, in load order.
 for m in msr tun; do
-	add_kmod "$(modinfo -k "$kver" -n "$m")" >/dev/null
+	add_kmod "$(modinfo -b "$modroot" -k "$host_kver" -n "$m")" >/dev/null
 done
 for v in amd intel; do
-	modprobe -S "$kver" --show-depends "kvm_$v" | awk '$1 == "insmod" { print $2 }' |
+	modprobe -d "$modroot" -S "$host_kver" --show-depends "kvm_$v" | awk '$1 == "insmod" { print $2 }' |
 	while read -r ko; do
 		add_kmod "$ko"
 	done >"$root/lib/hvx/kmod/kvm_$v.list"
@@ -50,7 +57,7 @@ done
 # The host's own NIC for the two-host migration test (virtio-net-pci; on 6.1
 # virtio_pci is a module too).
 for m in virtio_pci virtio_net; do
-	modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }' |
+	modprobe -d "$modroot" -S "$host_kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }' |
 	while read -r ko; do
 		add_kmod "$ko"
 	done

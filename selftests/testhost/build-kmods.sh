@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # build-kmods.sh - builds every kernel module a test host carries (hvx.ko, the guest drivers, the guest test module) for one kernel, out of tree.
 # Usage: build-kmods.sh KVER OUTDIR   (OUTDIR gets the .ko files; sources are copied to OUTDIR/src)
+#   HOST_KDIR=DIR: hvx.ko against that kernel tree instead (make check-debug:
+#   the debug kernel the host boots; the guest modules stay KVER's, the guest's)
 #
 # Each kernel's objects live under their own OUTDIR, so the test hosts of
 # 6.1 and 6.12 are built side by side without cleaning the source tree.
@@ -23,7 +25,8 @@ copy_tree() {
 copy_tree hvx "$top/Kbuild" "$top/kmod-hv" "$top/uapi"
 copy_tree guest-drivers "$top"/guest-drivers/{Kbuild,*.c,*.h}
 copy_tree guest-tests "$top"/selftests/guest/{Kbuild,*.c}
-for d in hvx guest-drivers guest-tests; do
+make -s -C "${HOST_KDIR:-$kdir}" M="$out/src/hvx" modules
+for d in guest-drivers guest-tests; do
 	make -s -C "$kdir" M="$out/src/$d" modules
 done
 cp "$out/src/hvx/hvx.ko" "$out/src/guest-drivers/hvx_vblk.ko" \

@@ -36,7 +36,9 @@ pkgs=(gcc make libc6-dev linux-image-amd64 linux-headers-amd64 busybox-static cp
       "linux-image-$k612" "linux-headers-$k612"
       # what the patched QEMU needs to build (selftests/testhost/qemu/build.sh)
       ninja-build pkg-config python3 python3-venv libglib2.0-dev libpixman-1-dev
-      zlib1g-dev flex bison libslirp-dev libfdt-dev)
+      zlib1g-dev flex bison libslirp-dev libfdt-dev
+      # make check-debug's kernel (build-debug-kernel.sh)
+      libelf-dev libssl-dev bc)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

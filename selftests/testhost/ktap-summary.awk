@@ -35,7 +35,9 @@ BEGIN { top_plan = -1; sub_plan = -1; in_dmesg = 0; DIAG_KEPT = 8 }
 /HVX-HOST: insmod hvx.ko failed/ { problem("hvx.ko did not load") }
 
 # Kernel trouble, wherever it shows (console or the dmesg dump).
-/Oops|BUG:|WARNING: CPU:|Call Trace|general protection fault|Kernel panic|possible circular locking|lockdep|UBSAN:|KASAN:|kernel BUG at|soft lockup|hung_task/ {
+# The debug kernel's checkers too: lockdep ("WARNING: possible ...",
+# "inconsistent lock state"), KASAN, UBSAN, kmemleak, list debugging.
+/Oops|BUG:|WARNING: CPU:|Call Trace|general protection fault|Kernel panic|possible circular locking|lockdep|UBSAN:|KASAN:|kernel BUG at|soft lockup|hung_task|WARNING: (possible|inconsistent|suspicious|bad unlock|held lock|lock held|nested lock)|unreferenced object|list_(add|del) corruption|unchecked MSR access/ {
 	problem("kernel: " $0)
 }
 

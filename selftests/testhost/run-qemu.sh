@@ -4,6 +4,8 @@
 # Usage: run-qemu.sh NAME KVER INITRAMFS LOGDIR [-smp N] [-mem MIB] [-mode check|run|novirt] [-cpu MODEL]
 #                    [-timeout S] [-icount] [-tests a,b,...] [-append "WORDS"] [-qemu patched|debian]
 #                    [-accel single|multi] [-net-stream server|client:PORT] [-runner make]
+#                    [-kernel FILE]
+# -kernel: boot FILE rather than /boot/vmlinuz-KVER (check-debug's debug kernel).
 # -runner make: the host runs its tests with make -C /src/selftests run_tests,
 # as a user would, instead of calling run_kselftest.sh itself.
 set -uo pipefail
@@ -17,6 +19,7 @@ smp=1 mem=512 mode=check cpu="EPYC,+svm,+npt" timeout=600 extra=() tests= accel=
 # interrupts twice with more than one emulated CPU.  -qemu debian runs
 # Debian's own, to show that bug (interrupt_count_test fails there).
 qemu=patched
+kernel=/boot/vmlinuz-$kver
 while [ $# -gt 0 ]; do
 	case $1 in
 	-qemu) qemu=$2; shift 2 ;;
@@ -26,6 +29,7 @@ while [ $# -gt 0 ]; do
 	-mode) mode=$2; shift 2 ;;
 	-cpu) cpu=$2; shift 2 ;;
 	-timeout) timeout=$2; shift 2 ;;
+	-kernel) kernel=$2; shift 2 ;;
 	-icount) extra+=(-icount shift=0,sleep=off); shift ;;
 	-tests) tests="$tests hvxtests=$2"; shift 2 ;;
 	-runner) tests="$tests hvxrunner=$2"; shift 2 ;;
@@ -55,7 +59,7 @@ echo "== $name: QEMU TCG ($qemu) -cpu $cpu -smp $smp, kernel $kver ($mode), log 
 # -L: Debian's firmware (SeaBIOS, the -kernel loader ROM) for both builds.
 timeout "$timeout" "$qemu_bin" -L /usr/share/qemu -L /usr/share/seabios -M q35 -nic none -accel tcg$accel -cpu "$cpu" -smp "$smp" -m "$mem" \
 	-nographic -no-reboot -monitor none -serial stdio "${extra[@]}" \
-	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
+	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 quiet panic=-1 hvxtest=$mode$tests" </dev/null >"$log" 2>&1
 rc=$?
 [ $rc -eq 124 ] && echo "TIMEOUT after ${timeout}s" >>"$log"
