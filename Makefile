@@ -85,19 +85,22 @@ soak: deps
 		-append "hvxtimeout=$$(($(SOAK_BOOTS) * 65 + $(SOAK_SECONDS) + 600)) hvxsoakboots=$(SOAK_BOOTS) hvxsoakseconds=$(SOAK_SECONDS) hvxsoakguests=$(SOAK_GUESTS)"
 
 # Not part of make check (which runs each fuzzer for a bounded count):
-# ioctl_fuzz and guest_fuzz for FUZZ_SECONDS each (FUZZ_SEED= replays a
-# seed), side by side in the 2-CPU SVM host (6.12) and the 2-CPU Bochs VMX
+# ioctl_fuzz and guest_fuzz for FUZZ_SECONDS each (and FUZZ_SECONDS/60+1
+# hvx_devfuzz_test.sh boots), from a new seed each
+# time (FUZZ_SEED= replays one; make check's runs use the fixed seed 1),
+# side by side in the 2-CPU SVM host (6.12) and the 2-CPU Bochs VMX
 # host (6.1; Bochs' clock: its seconds are slower than the wall's).
 FUZZ_SECONDS ?= 600
-FUZZ_SEED ?=
+FUZZ_SEED ?= $(shell date +%s)
+override FUZZ_SEED := $(FUZZ_SEED)
 fuzz: deps
 	$(MAKE) initramfs
 	$(TESTHOST)/run-qemu.sh fuzz-svm $(KVER_612) $(BUILD)/$(KVER_612)/host.cpio.gz $(BUILD)/logs \
-		-smp 2 -tests ioctl_fuzz,guest_fuzz -timeout $$((2 * $(FUZZ_SECONDS) + 900)) \
-		-append "hvxtimeout=$$(($(FUZZ_SECONDS) + 300)) HVX_FUZZ_SECONDS=$(FUZZ_SECONDS) $(if $(FUZZ_SEED),HVX_FUZZ_SEED=$(FUZZ_SEED))" & \
+		-smp 2 -tests ioctl_fuzz,guest_fuzz,hvx_devfuzz_test.sh -timeout $$((3 * $(FUZZ_SECONDS) + 900)) \
+		-append "hvxtimeout=$$(($(FUZZ_SECONDS) + 300)) HVX_FUZZ_SECONDS=$(FUZZ_SECONDS) HVX_FUZZ_SEED=$(FUZZ_SEED) HVX_DEVFUZZ_RUNS=$$(($(FUZZ_SECONDS) / 60 + 1))" & \
 	$(TESTHOST)/run-bochs.sh fuzz-vmx $(KVER_61) $(BUILD)/$(KVER_61)/host.cpio.gz $(BUILD)/logs \
 		-cpus 2 -tests ioctl_fuzz,guest_fuzz -timeout $$((20 * $(FUZZ_SECONDS) + 1800)) \
-		-append "hvxtimeout=$$(($(FUZZ_SECONDS) + 300)) HVX_FUZZ_SECONDS=$(FUZZ_SECONDS) $(if $(FUZZ_SEED),HVX_FUZZ_SEED=$(FUZZ_SEED))"; \
+		-append "hvxtimeout=$$(($(FUZZ_SECONDS) + 300)) HVX_FUZZ_SECONDS=$(FUZZ_SECONDS) HVX_FUZZ_SEED=$(FUZZ_SEED)"; \
 	vmx=$$?; wait $$!; svm=$$?; [ $$vmx -eq 0 ] && [ $$svm -eq 0 ]
 
 # Not part of make check: the whole suite on a debug build of Debian's

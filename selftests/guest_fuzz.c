@@ -246,6 +246,9 @@ static void bend_state(struct rng *r, struct guest_vcpu *vcpu, unsigned long *re
 						     0x4000, 0x400, 0x10000 }[below(r, 8)];
 		if (chance(r, 10))
 			regs.rip = rnd(r);
+		if (verbose)
+			ktap_diag("  regs: rip 0x%llx rflags 0x%llx rsp 0x%llx", (unsigned long long)regs.rip,
+				  (unsigned long long)regs.rflags, (unsigned long long)regs.rsp);
 		if (guest_set_regs(vcpu, &regs))
 			(*refused)++;
 	}
@@ -290,6 +293,12 @@ static void bend_state(struct rng *r, struct guest_vcpu *vcpu, unsigned long *re
 			s.cr3 = interesting32(r) & ~0xfffull;
 			break;
 		}
+		if (verbose)
+			ktap_diag("  sregs: cr0 0x%llx cr4 0x%llx efer 0x%llx cr3 0x%llx cs 0x%x/%llx/%x type %u s %u dpl %u p %u l %u db %u g %u",
+				  (unsigned long long)s.cr0, (unsigned long long)s.cr4,
+				  (unsigned long long)s.efer, (unsigned long long)s.cr3,
+				  s.cs.selector, (unsigned long long)s.cs.base, s.cs.limit, s.cs.type,
+				  s.cs.s, s.cs.dpl, s.cs.present, s.cs.l, s.cs.db, s.cs.g);
 		if (ioctl(vcpu->fd, HVX_SET_SREGS, &s))
 			(*refused)++;
 	}
@@ -338,12 +347,22 @@ static bool one_run(uint64_t seed, unsigned long n, struct tally *t)
 	/* Random bytes in RAM a run may jump or point into, then the code. */
 	for (steps = 0; steps < 64; steps++)
 		((uint64_t *)(vm.mem + GUEST_DATA))[below(&r, 4096)] = rnd(&r);
+	if (verbose)
+		ktap_diag("run %lu: mode %d", n, mode);
 	if (guest_set_mode(&vcpu, mode, GUEST_CODE)) {
 		ktap_diag("run %lu: mode %d refused", n, mode);
 		ok = false;
 		goto out;
 	}
 	fill_code(&r, vm.mem + GUEST_CODE, 4096, mode);
+	if (verbose) {
+		char hex[3 * 48 + 1];
+		int k;
+
+		for (k = 0; k < 48; k++)
+			sprintf(hex + 3 * k, "%02x ", vm.mem[GUEST_CODE + k]);
+		ktap_diag("  code: %s", hex);
+	}
 	if (chance(&r, 70))
 		bend_state(&r, &vcpu, &t->refused);
 
@@ -421,7 +440,11 @@ out:
 
 int main(int argc, char **argv)
 {
-	uint64_t seed = (uint64_t)time(NULL);
+	/*
+	 * A fixed seed by default: make check's run is a regression run whose
+	 * calls are the same every time (make fuzz and -s explore others).
+	 */
+	uint64_t seed = 1;
 	unsigned long first = 0, n, seconds = 0;
 	struct tally t = { 0 };
 	struct hvx_caps caps;
@@ -434,6 +457,8 @@ int main(int argc, char **argv)
 		seed = strtoull(getenv("HVX_FUZZ_SEED"), NULL, 0);
 	if (getenv("HVX_FUZZ_SECONDS"))
 		seconds = strtoul(getenv("HVX_FUZZ_SECONDS"), NULL, 0);
+	if (getenv("HVX_FUZZ_VERBOSE"))
+		verbose = true;
 	if (getenv("HVX_FUZZ_REPLAY")) {	/* one run, verbose, as -r R -n R+1 -v */
 		first = strtoul(getenv("HVX_FUZZ_REPLAY"), NULL, 0);
 		runs = first + 1;

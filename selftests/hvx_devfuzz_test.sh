@@ -5,8 +5,9 @@ dir=$(dirname "$0")
 . "$dir/ktap.sh"
 . "$dir/guest_boot.sh"
 guest_boot_needs
-# HVX_FUZZ_SEED replays (make fuzz passes it); runs and operations per run.
-SEED=${HVX_FUZZ_SEED:-$(date +%s)}
+# HVX_FUZZ_SEED (make fuzz passes a new one; 1 by default, as the other
+# fuzzers in make check); runs and operations per run.
+SEED=${HVX_FUZZ_SEED:-1}
 RUNS=${HVX_DEVFUZZ_RUNS:-2}
 OPS=${HVX_DEVFUZZ_OPS:-4000}
 CMDLINE="console=ttyS0 reboot=k panic=-1 tsc=reliable"

@@ -614,7 +614,11 @@ static int fuzz(int sys, uint64_t seed, unsigned int nthreads)
 int main(int argc, char **argv)
 {
 	unsigned int nthreads = 4;
-	uint64_t seed = (uint64_t)time(NULL);
+	/*
+	 * A fixed seed by default: make check's run is a regression run whose
+	 * calls are the same every time (make fuzz and -s explore others).
+	 */
+	uint64_t seed = 1;
 	unsigned long seconds = 0;
 	struct hvx_caps caps;
 	int c, sys, status, i;
