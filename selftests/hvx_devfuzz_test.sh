@@ -9,11 +9,12 @@ guest_boot_needs
 # fuzzers in make check); runs and operations per run.
 SEED=${HVX_FUZZ_SEED:-1}
 RUNS=${HVX_DEVFUZZ_RUNS:-2}
-OPS=${HVX_DEVFUZZ_OPS:-4000}
+OPS=${HVX_DEVFUZZ_OPS:-2000}
 CMDLINE="console=ttyS0 reboot=k panic=-1 tsc=reliable"
 # A guest that hangs itself (a masked timer, a stuck device) is ended here:
-# hvx-run must then exit on SIGTERM, as its help says (143).
-RUN_TIMEOUT=120
+# hvx-run must then exit on SIGTERM, as its help says (143; busybox's
+# timeout passes that on where coreutils' says 124).
+RUN_TIMEOUT=60
 T=/tmp/hvx-devfuzz-test
 
 ktap_plan $((RUNS * 2 + 1))
@@ -35,14 +36,14 @@ while [ $i -lt $RUNS ]; do
 	11) how="guest triple-faulted" ;;
 	12) how="guest kernel panicked" ;;
 	13) how="hvx-run internal error: $(grep 'internal error' $T/run.err | head -n 1)" ;;
-	124) how="guest hung; hvx-run ended by SIGTERM after $RUN_TIMEOUT s" ;;
+	124|143) how="guest hung; hvx-run ended by SIGTERM after $RUN_TIMEOUT s" ;;
 	*) how="not a defined exit" ;;
 	esac
 	ktap_diag "run $i (seed $s): exit $rc after $(($(date +%s) - t0)) s, $how; ${reached:-0} operations reported"
 	tr -d '\r' <$T/run.out | grep -q '^HVX-DEVFUZZ: seed' ||
 		{ ktap_diag "the fuzzer did not start; the guest's last words:"; tail -n 15 $T/run.out | defuse; }
 	case $rc in
-	0|10|11|12|13|124) true ;;
+	0|10|11|12|13|124|143) true ;;
 	*) tail -n 20 $T/run.err | defuse; false ;;
 	esac
 	ktap_result run_${i}_ends_in_a_defined_exit $?
