@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fuzz_rng.h"
 #include "hvx_util.h"
 #include "lib/guest.h"
 
@@ -35,39 +36,6 @@
 
 static unsigned long runs = 300;
 static bool verbose;
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rnd(struct rng *r)
-{
-	r->s ^= r->s >> 12;
-	r->s ^= r->s << 25;
-	r->s ^= r->s >> 27;
-	return r->s * 0x2545f4914f6cdd1dull;
-}
-
-/* Run @n's generator state: splitmix64 of the pair, never 0 (xorshift's fixed point). */
-static uint64_t mix(uint64_t seed, uint64_t n)
-{
-	uint64_t z = seed + (n + 1) * 0x9e3779b97f4a7c15ull;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	z ^= z >> 31;
-	return z ? z : 1;
-}
-
-static uint64_t below(struct rng *r, uint64_t n)
-{
-	return n ? rnd(r) % n : 0;
-}
-
-static bool chance(struct rng *r, unsigned int percent)
-{
-	return below(r, 100) < percent;
-}
 
 static const uint32_t msrs[] = {
 	0x10, 0x1b, 0x3a, 0x48, 0x49, 0x8b, 0xc1, 0x174, 0x175, 0x176, 0x179, 0x1a0,

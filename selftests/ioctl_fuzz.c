@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "fuzz_rng.h"
 #include "hvx_util.h"
 
 /*
@@ -116,40 +117,6 @@ static const unsigned long cmds[] = {
 #define NR_CMDS		(sizeof(cmds) / sizeof(cmds[0]))
 #define VM_CMDS		3	/* index of the first VM request */
 #define VCPU_CMDS	16	/* ... and of the first vCPU request */
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rnd(struct rng *r)
-{
-	/* xorshift64* */
-	r->s ^= r->s >> 12;
-	r->s ^= r->s << 25;
-	r->s ^= r->s >> 27;
-	return r->s * 0x2545f4914f6cdd1dull;
-}
-
-/* Thread @n's generator state: splitmix64 of the pair, never 0 (xorshift's fixed point). */
-static uint64_t mix(uint64_t seed, uint64_t n)
-{
-	uint64_t z = seed + (n + 1) * 0x9e3779b97f4a7c15ull;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	z ^= z >> 31;
-	return z ? z : 1;
-}
-
-static uint64_t below(struct rng *r, uint64_t n)
-{
-	return n ? rnd(r) % n : 0;
-}
-
-static bool chance(struct rng *r, unsigned int percent)
-{
-	return below(r, 100) < percent;
-}
 
 /* A value a field might be given: mostly small or aligned, sometimes extreme. */
 static uint64_t interesting(struct rng *r)

@@ -11,6 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../fuzz_rng.h"
+
 /*
  * Usage: devfuzz SEED OPS
  * Targets: the legacy ports hvx-run answers (PIC, PIT, i8042, RTC, port
@@ -23,23 +25,6 @@
  * for memory) bytes of boundary or random values.  Whatever the guest does
  * to itself (a hang, a panic, a reset) is allowed: the host judges hvx-run.
  */
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rnd(struct rng *r)
-{
-	r->s ^= r->s >> 12;
-	r->s ^= r->s << 25;
-	r->s ^= r->s >> 27;
-	return r->s * 0x2545f4914f6cdd1dull;
-}
-
-static uint64_t below(struct rng *r, uint64_t n)
-{
-	return n ? rnd(r) % n : 0;
-}
 
 struct window {
 	volatile uint8_t *base;
@@ -196,14 +181,14 @@ int main(int argc, char **argv)
 		0x20, 0x21, 0xa0, 0xa1, 0x40, 0x41, 0x42, 0x43, 0x61, 0x60, 0x64, 0x70, 0x71,
 		0x80, 0xed, 0x92, 0x3f9, 0x3fa, 0x3fc, 0x3fd, 0x3fe, 0x3ff, 0x4d0, 0x4d1,
 	};
-	struct rng r = { 1 };
+	struct rng r;
 	unsigned long ops, i;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: devfuzz SEED OPS\n");
 		return 2;
 	}
-	r.s = strtoull(argv[1], NULL, 0) * 0x9e3779b97f4a7c15ull | 1;
+	r.s = mix(strtoull(argv[1], NULL, 0), 0);
 	ops = strtoul(argv[2], NULL, 0);
 	if (iopl(3)) {
 		perror("devfuzz: iopl");
