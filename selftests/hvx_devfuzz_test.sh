@@ -53,7 +53,9 @@ while [ $i -lt $RUNS ]; do
 	wait $pid
 	rc=$?
 	grep -q '^HVX-DEVFUZZ: seed' $T/run.out; fuzzed=$?
-	reached=$(tr -d '\r' <$T/run.out | sed -n 's/^HVX-DEVFUZZ: \([0-9]*\)$/\1/p' | tail -n 1)
+	# Progress comes through the guest's kernel log: "[ time] HVX-DEVFUZZ: N".
+	reached=$(tr -d '\r' <$T/run.out | sed -n 's/.*HVX-DEVFUZZ: \([0-9]*\)$/\1/p' | tail -n 1)
+	tr -d '\r' <$T/run.out | grep -q 'HVX-DEVFUZZ: done' && reached="$OPS (done)"
 	case $rc in
 	0) how="guest powered off" ;;
 	10) how="guest reset" ;;

@@ -175,6 +175,24 @@ static void mmio_access(struct rng *r, struct window *w)
 	}
 }
 
+/*
+ * Progress through the kernel log, not the tty: the fuzzing may silence
+ * the UART's interrupts, and a tty write would then block the fuzzer for
+ * good; printk's console writes poll the UART instead.
+ */
+static int kmsg = -1;
+
+static void progress(const char *fmt, unsigned long n)
+{
+	char line[64];
+	int len = snprintf(line, sizeof(line), fmt, n);
+
+	if (kmsg < 0 || write(kmsg, line, len) != len) {
+		fputs(line, stdout);
+		fflush(stdout);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const uint16_t legacy[] = {
@@ -194,6 +212,7 @@ int main(int argc, char **argv)
 		perror("devfuzz: iopl");
 		return 1;
 	}
+	kmsg = open("/dev/kmsg", O_WRONLY);
 	find_bars();
 	map_phys(&r);
 	printf("HVX-DEVFUZZ: seed %s, %lu operations, %u MMIO windows, %u I/O BARs\n", argv[1], ops,
@@ -217,11 +236,9 @@ int main(int argc, char **argv)
 		} else {
 			port_access(&r, below(&r, 0x10000));
 		}
-		if ((i + 1) % 1000 == 0) {
-			printf("HVX-DEVFUZZ: %lu\n", i + 1);
-			fflush(stdout);
-		}
+		if ((i + 1) % 500 == 0)
+			progress("HVX-DEVFUZZ: %lu\n", i + 1);
 	}
-	printf("HVX-DEVFUZZ: done %lu\n", ops);
+	progress("HVX-DEVFUZZ: done %lu\n", ops);
 	return 0;
 }
