@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,31 @@
  * to itself (a hang, a panic, a reset) is allowed: the host judges hvx-run.
  */
 
+/*
+ * Everything goes out through the kernel log, not the tty: a tty write only
+ * queues the line for the UART's interrupts, which the fuzzing may silence
+ * before the line is out (or for good, blocking the next write); printk's
+ * console writes poll the UART instead.
+ */
+static int kmsg = -1;
+
+static __attribute__((format(printf, 1, 2))) void say(const char *fmt, ...)
+{
+	char line[128];
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (len >= (int)sizeof(line))
+		len = sizeof(line) - 1;
+	if (kmsg < 0 || write(kmsg, line, len) != len) {
+		fputs(line, stdout);
+		fflush(stdout);
+	}
+}
+
 struct window {
 	volatile uint8_t *base;
 	size_t size;
@@ -44,7 +70,7 @@ static void add_mmio(void *base, size_t size, const char *name)
 	mmio[nr_mmio].base = base;
 	mmio[nr_mmio].size = size;
 	snprintf(mmio[nr_mmio].name, sizeof(mmio[0].name), "%s", name);
-	printf("HVX-DEVFUZZ: mmio %s %zu bytes\n", name, size);
+	say("HVX-DEVFUZZ: mmio %s %zu bytes\n", name, size);
 	nr_mmio++;
 }
 
@@ -70,7 +96,7 @@ static void find_bars(void)
 				if ((flags & 0x100) && nr_io < 32) {	/* IORESOURCE_IO */
 					io_base[nr_io] = start;
 					io_size[nr_io++] = end - start + 1;
-					printf("HVX-DEVFUZZ: io %s bar%u 0x%llx\n", e->d_name, bar, start);
+					say("HVX-DEVFUZZ: io %s bar%u 0x%llx\n", e->d_name, bar, start);
 				} else if (flags & 0x200) {		/* IORESOURCE_MEM */
 					char res[320];
 					int fd;
@@ -175,24 +201,6 @@ static void mmio_access(struct rng *r, struct window *w)
 	}
 }
 
-/*
- * Progress through the kernel log, not the tty: the fuzzing may silence
- * the UART's interrupts, and a tty write would then block the fuzzer for
- * good; printk's console writes poll the UART instead.
- */
-static int kmsg = -1;
-
-static void progress(const char *fmt, unsigned long n)
-{
-	char line[64];
-	int len = snprintf(line, sizeof(line), fmt, n);
-
-	if (kmsg < 0 || write(kmsg, line, len) != len) {
-		fputs(line, stdout);
-		fflush(stdout);
-	}
-}
-
 int main(int argc, char **argv)
 {
 	static const uint16_t legacy[] = {
@@ -208,16 +216,15 @@ int main(int argc, char **argv)
 	}
 	r.s = mix(strtoull(argv[1], NULL, 0), 0);
 	ops = strtoul(argv[2], NULL, 0);
+	kmsg = open("/dev/kmsg", O_WRONLY);
 	if (iopl(3)) {
 		perror("devfuzz: iopl");
 		return 1;
 	}
-	kmsg = open("/dev/kmsg", O_WRONLY);
 	find_bars();
 	map_phys(&r);
-	printf("HVX-DEVFUZZ: seed %s, %lu operations, %u MMIO windows, %u I/O BARs\n", argv[1], ops,
-	       nr_mmio, nr_io);
-	fflush(stdout);
+	say("HVX-DEVFUZZ: seed %s, %lu operations, %u MMIO windows, %u I/O BARs\n", argv[1], ops,
+	    nr_mmio, nr_io);
 	for (i = 0; i < ops; i++) {
 		unsigned int k = below(&r, 10);
 
@@ -237,8 +244,8 @@ int main(int argc, char **argv)
 			port_access(&r, below(&r, 0x10000));
 		}
 		if ((i + 1) % 500 == 0)
-			progress("HVX-DEVFUZZ: %lu\n", i + 1);
+			say("HVX-DEVFUZZ: %lu\n", i + 1);
 	}
-	progress("HVX-DEVFUZZ: done %lu\n", ops);
+	say("HVX-DEVFUZZ: done %lu\n", ops);
 	return 0;
 }
