@@ -64,6 +64,17 @@ skip=
 guest_boot_slow=
 [ "$(awk '/^cpu MHz/ { print int($4); exit }' /proc/cpuinfo)" -lt 1000 ] 2>/dev/null &&
 	guest_boot_slow=1
+# A host kernel built with its checkers (make check-debug: KASAN, lockdep,
+# kmemleak) runs every exit and every hvx-run system call several times
+# slower: its /init exports HVX_TIME_SCALE (hvxtimescale=N on the host's
+# command line), and scale_timeouts VAR... multiplies a test's timeouts
+# by it once they are set.
+HVX_TIME_SCALE=${HVX_TIME_SCALE:-1}
+scale_timeouts() {
+	for st_var in "$@"; do
+		eval "$st_var=\$((\$$st_var * HVX_TIME_SCALE))"
+	done
+}
 # In the 2-CPU Bochs host a boot takes minutes of emulated time for each
 # CPU: there hvx_run_test boots only the power-off and two-vCPU guests and
 # the virtio tests are skipped whole (the 1-CPU Bochs host boots them on

@@ -12,6 +12,7 @@ T=/tmp/hvx-migrate-test
 BOOT_TIMEOUT=120
 MIG_TIMEOUT=120
 [ -n "$guest_boot_slow" ] && BOOT_TIMEOUT=900 MIG_TIMEOUT=600
+scale_timeouts BOOT_TIMEOUT MIG_TIMEOUT
 # Made by the first hvx-run (multi-queue): the receiver attaches to it too.
 TAP=hvxmig0
 MAC=52:54:00:12:34:58

@@ -98,6 +98,7 @@ fi
 # The Bochs VMX hosts run at 200 MHz of emulated time, where each guest
 # boot takes about a minute: longer timeouts there.
 [ -n "$guest_boot_slow" ] && BOOT_TIMEOUT=400
+scale_timeouts BOOT_TIMEOUT
 # In Bochs (about two minutes a boot) the boots whose endings are
 # hvx-run's vendor-neutral code (panic and reboot seen on the console or
 # the i8042, SIGKILL closing the fds as SIGTERM's handler does) are left

@@ -14,6 +14,7 @@ BOOT_TIMEOUT=120
 CYCLES=20
 # Bochs: minutes per boot; a few cycles show the same.
 [ -n "$guest_boot_slow" ] && BOOT_TIMEOUT=900 CYCLES=3
+scale_timeouts BOOT_TIMEOUT
 TAP=hvxsnap0
 TAP2=hvxsnap1
 MAC=52:54:00:12:34:57

@@ -40,6 +40,7 @@ marker() {
 }
 
 [ -n "$guest_boot_slow" ] && BOOT_TIMEOUT=600
+scale_timeouts BOOT_TIMEOUT
 
 ktap_plan 30
 mkdir -p $T

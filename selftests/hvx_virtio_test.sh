@@ -61,6 +61,7 @@ usage_error() {
 }
 
 [ -n "$guest_boot_slow" ] && BOOT_TIMEOUT=600
+scale_timeouts BOOT_TIMEOUT
 
 # The network: a persistent tap with the host at 10.0.2.1; per boot an nc
 # listener takes the guest's pattern and httpd serves the host's.

@@ -45,7 +45,7 @@ for k in "${kvers[@]}"; do
 	dir=$("$here/build-debug-kernel.sh" --path "$k")
 	"$here/run-qemu.sh" "$name" "$k" "$build/debug-$k/host.cpio.gz" "$logs" \
 		-smp $cpus -mem 2048 -timeout 7200 -kernel "$dir/bzImage" \
-		-append "hvxtimeout=1500 hvxkmemleak=1" >"$logs/$name.out" 2>&1 &
+		-append "hvxtimeout=3000 hvxkmemleak=1 hvxtimescale=4" >"$logs/$name.out" 2>&1 &
 	cpus=2
 done
 wait
