@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 struct block;
@@ -18,8 +19,8 @@ struct block;
  */
 struct block_ops {
 	const char *format;
-	/* Opens @path; fills size. NULL when it worked, else why not. */
-	const char *(*open)(struct block *b, const char *path);
+	/* Opens b->path (b->fd is open on it); fills size. NULL when it worked, else why not. */
+	const char *(*open)(struct block *b);
 	int (*readv)(struct block *b, struct iovec *iov, int n, uint64_t off);
 	int (*writev)(struct block *b, struct iovec *iov, int n, uint64_t off);
 	/* Makes every completed write durable. */
@@ -31,17 +32,47 @@ struct block_ops {
 	void (*close)(struct block *b);
 };
 
+/* How to open an image; all but ro may be left zero. */
+struct block_options {
+	bool ro;
+	const char *format;	/* "raw", "qcow2", or NULL: probed */
+	const char *snapshot;	/* qcow2: an internal snapshot's name or id (read-only) */
+};
+
+/* Backing chains deeper than this are refused (QEMU has no limit; loops end here too). */
+#define BLOCK_MAX_CHAIN	16
+
 /* One open image. */
 struct block {
 	const struct block_ops *ops;
 	const char *path;
 	bool ro;
 	uint64_t size;		/* bytes */
-	int fd;			/* the image file (raw) */
+	int fd;			/* the image file */
+	const char *snapshot;	/* qcow2: the internal snapshot it shows, or NULL */
+	int depth;		/* 0 for the disk, n for its n-th backing file */
+	dev_t dev;		/* the file's identity, to find loops in a backing chain */
+	ino_t ino;
+	const struct block *parent;	/* the image whose backing file this is */
+	void *priv;		/* the format's own state */
 };
 
-/* Opens @path (read-only with @ro); NULL when it worked, else why not. */
-const char *block_open(struct block *b, const char *path, bool ro);
+/* Opens @path; NULL when it worked, else one line saying why not. */
+const char *block_open(struct block *b, const char *path, const struct block_options *opt);
+
+/*
+ * For formats with backing files: opens @path (read-only) as @parent's
+ * backing image, in @format or probed; refuses a chain that is too deep
+ * or comes back to an image already in it.
+ */
+const char *block_open_backing(struct block *parent, struct block *b, const char *path,
+			       const char *format);
+
+void block_close(struct block *b);
+
+/* Reads exactly @len bytes at @off of the file behind @fd; -EIO at its end. */
+int block_pread_all(int fd, void *buf, size_t len, uint64_t off);
+int block_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 
 static inline int block_readv(struct block *b, struct iovec *iov, int n, uint64_t off)
 {
@@ -70,5 +101,7 @@ static inline int block_write_zeroes(struct block *b, uint64_t off, uint64_t len
 
 /* block/raw.c: the image file is the disk, byte for byte. */
 extern const struct block_ops block_raw_ops;
+/* block/qcow2.c: QEMU's qcow2, versions 2 and 3. */
+extern const struct block_ops block_qcow2_ops;
 
 #endif /* HVX_RUN_BLOCK_H */

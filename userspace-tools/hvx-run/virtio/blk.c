@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* virtio/blk.c - virtio block devices (-d FILE[,ro]) on disk images (block/). */
+/* virtio/blk.c - virtio block devices (-d FILE[,options]) on disk images (block/: raw, qcow2). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,33 +53,48 @@ struct vblk {
 static struct vblk disks[MAX_DISKS];
 static int nr_disks;
 
-/* -d FILE[,ro]: checked and opened while parsing, so a bad one is a usage error. */
+/*
+ * -d FILE[,ro][,format=raw|qcow2][,snapshot=NAME]: checked and opened
+ * while parsing, so a bad one is a usage error.
+ */
 const char *virtio_blk_parse(const char *arg)
 {
 	static char why[256];
 	struct vblk *b = &disks[nr_disks];
-	const char *comma = strrchr(arg, ',');
+	struct block_options opt = { 0 };
+	char *path, *o, *next;
 	const char *err;
-	char *path;
 
 	if (nr_disks == MAX_DISKS)
 		return "at most 8 disks";
 	path = strdup(arg);
 	if (!path)
 		return "out of memory";
-	if (comma) {
-		if (strcmp(comma + 1, "ro")) {
-			snprintf(why, sizeof(why), "unknown disk option '%s' (only ro)", comma + 1);
+	o = strchr(path, ',');
+	if (o)
+		*o++ = 0;
+	for (; o; o = next) {
+		next = strchr(o, ',');
+		if (next)
+			*next++ = 0;
+		if (!strcmp(o, "ro")) {
+			opt.ro = true;
+		} else if (!strncmp(o, "format=", 7)) {
+			opt.format = o + 7;
+		} else if (!strncmp(o, "snapshot=", 9) && o[9]) {
+			opt.snapshot = o + 9;
+		} else {
+			snprintf(why, sizeof(why),
+				 "unknown disk option '%s' (ro, format=raw|qcow2, snapshot=NAME)", o);
 			return why;
 		}
-		path[comma - arg] = 0;
-		b->ro = true;
 	}
 	if (!*path)
 		return "no file name";
-	err = block_open(&b->disk, path, b->ro);
+	err = block_open(&b->disk, path, &opt);
 	if (err)
 		return err;
+	b->ro = b->disk.ro;
 	/* A partial last sector cannot be addressed: it is left out. */
 	b->sectors = b->disk.size / SECTOR;
 	nr_disks++;
