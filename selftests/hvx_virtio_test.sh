@@ -14,6 +14,7 @@ DISK_MIB=16		# disk.img: random, the guest writes 1 MiB at 4 MiB
 PATTERN_MIB=4		# and discards 1 MiB at 8 MiB
 DISCARD_MIB=8
 RO_MIB=4
+view=$T/disk.img	# what the guest's read-write disk holds, after a boot
 
 # marker NAME KEY: the value of a "HVX-GUEST: KEY value" line.
 marker() {
@@ -88,11 +89,20 @@ net_stop() {
 
 # boot NAME VARIANT [CMDLINE]: fresh images, one guest run with both disks
 # and the network.  With hvxend=kill in CMDLINE, hvx-run is killed (SIGKILL)
-# once the guest has flushed.
+# once the guest has flushed.  With FORMAT=qcow2 the read-write disk is a
+# qcow2 overlay (made by qemu-img: disk-overlay.qcow2 beside this test)
+# over the random raw disk.img, its backing file; $T/disk.view is then
+# what the guest's disk holds (block_io read), and disk.img must not change.
 boot() {
 	[ -n "$skip" ] && return
 	name=$1
 	head -c $((DISK_MIB << 20)) /dev/urandom >$T/disk.img
+	disk=$T/disk.img
+	if [ "${FORMAT:-raw}" = qcow2 ]; then
+		cp "$dir/disk-overlay.qcow2" $T/disk.qcow2
+		disk=$T/disk.qcow2
+		base_md5=$(md5sum <$T/disk.img | cut -d' ' -f1)
+	fi
 	head -c $((RO_MIB << 20)) /dev/urandom >$T/ro.img
 	ro_md5=$(md5sum <$T/ro.img | cut -d' ' -f1)
 	ro_head_md5=$(md5 $T/ro.img 0 1)
@@ -100,7 +110,7 @@ boot() {
 	t0=$(date +%s)
 	: >$T/$name.out
 	timeout $BOOT_TIMEOUT $RUN $VERBOSE -k "$KERNEL" -i "$GUEST" -m ${MEM_MB}M \
-		-p "$CMDLINE hvxguest=$2 $3" -d $T/disk.img -d $T/ro.img,ro -n tap=$TAP,mac=$MAC \
+		-p "$CMDLINE hvxguest=$2 $3" -d $disk -d $T/ro.img,ro -n tap=$TAP,mac=$MAC \
 		</dev/null >$T/$name.out 2>$T/$name.err &
 	pid=$!
 	case "$3" in
@@ -116,6 +126,13 @@ boot() {
 	wait $pid
 	echo $? >$T/$name.rc
 	net_stop
+	view=$T/disk.img
+	if [ "${FORMAT:-raw}" = qcow2 ]; then
+		view=$T/disk.view
+		"$dir/block_io" read $T/disk.qcow2 $view >$T/$name.view 2>&1 ||
+			ktap_diag "$name: block_io read: $(cat $T/$name.view)"
+		ktap_diag "$name: qcow2 overlay $(wc -c <$T/disk.qcow2) bytes over a $DISK_MIB MiB raw backing file"
+	fi
 	ktap_diag "$name: exit $(cat $T/$name.rc) after $(($(date +%s) - t0)) s, $(tail -n 1 $T/$name.err)"
 	grep 'stopped at' $T/$name.err | while read -r line; do ktap_diag "$line"; done
 }
@@ -147,8 +164,14 @@ check_boot() {
 		[ "$(marker $n seq-read)" = ok ]
 	check ${n}_guest_reads_back_its_writes $?
 
-	[ -n "$pattern" ] && [ "$(md5 $T/disk.img $PATTERN_MIB 1)" = "$pattern" ]
+	[ -n "$pattern" ] && [ "$(md5 $view $PATTERN_MIB 1)" = "$pattern" ]
 	check ${n}_pattern_is_in_the_image $?
+
+	if [ "${FORMAT:-raw}" = qcow2 ]; then
+		[ "$(md5sum <$T/disk.img | cut -d' ' -f1)" = "$base_md5" ] &&
+			[ "$(wc -c <$T/disk.qcow2)" -lt $((DISK_MIB << 20)) ]
+		check ${n}_qcow2_backing_file_unchanged $?
+	fi
 
 	[ "$(marker $n ro-write)" = rejected ]
 	check ${n}_ro_disk_rejects_writes $?
@@ -158,7 +181,7 @@ check_boot() {
 	check ${n}_ro_image_unchanged_and_readable $?
 
 	[ "$(marker $n discard)" = ok ] &&
-		[ "$(md5 $T/disk.img $DISCARD_MIB 1)" = "$(head -c 1048576 /dev/zero | md5sum | cut -d' ' -f1)" ]
+		[ "$(md5 $view $DISCARD_MIB 1)" = "$(head -c 1048576 /dev/zero | md5sum | cut -d' ' -f1)" ]
 	check ${n}_discard_zeroes_the_image $?
 
 	[ "$(marker $n flush)" = ok ]
@@ -198,7 +221,7 @@ check_boot() {
 	check ${n}_logs_are_clean $?
 }
 
-ktap_plan 58
+ktap_plan 60
 mkdir -p $T
 head -c 4096 /dev/zero >$T/small.img
 
@@ -234,6 +257,8 @@ all_boots_skip=$skip
 # Debian's virtio_pci + virtio_blk + virtio_net (MSI-X); the guest flushes
 # and hvx-run is killed: what was flushed is in the image.  Then virtio_pci
 # + our hvx_vblk.ko and hvx_vnet.ko.
+# The read-write disk is a qcow2 overlay on a raw backing file here.
+FORMAT=qcow2
 boot virtio virtio hvxend=kill
 check_boot virtio killed
 [ "$(marker virtio serial)" = hvx-disk0 ]
@@ -250,7 +275,8 @@ check own_interrupts_go_through_irqfds $?
 skip=$some_boots_skip
 
 # MSI off in the guest: INTx through the MP table to level-triggered
-# I/O APIC pins, lowered by the ISR read.
+# I/O APIC pins, lowered by the ISR read.  A raw disk again.
+FORMAT=raw
 boot intx virtio pci=nomsi
 check_boot intx
 [ "$(marker intx irq-mode)" = intx ] && irq_path intx intx

@@ -64,6 +64,13 @@ for m in virtio_pci virtio_net; do
 done | awk '!seen[$0]++' >"$root/lib/hvx/kmod/hostnet.list"
 
 make -s -C "$top/selftests" install DESTDIR="$root/tests"
+# hvx_virtio_test.sh's qcow2 disk, made by qemu-img as users make theirs:
+# an empty 16 MiB overlay whose backing file is the raw "disk.img" beside it.
+ov=$(mktemp -d)
+truncate -s 16M "$ov/disk.img"
+qemu-img create -q -f qcow2 -b disk.img -F raw "$ov/disk-overlay.qcow2" 16M
+cp "$ov/disk-overlay.qcow2" "$root/tests/"
+rm -rf "$ov"
 
 # For the host that runs the suite as a user does (run-qemu.sh -runner
 # make: make -C /src/selftests run_tests): GNU make with the libraries it

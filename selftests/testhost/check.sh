@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# check.sh - 'make check': warning-free builds, every test host (two at a time), the guest drivers in QEMU, DKMS; one closing summary line.
+# check.sh - 'make check': warning-free builds, every test host (two at a time), the guest drivers in QEMU, DKMS, the qcow2 code against qemu-img; one closing summary line.
 # Usage: check.sh BUILDDIR KVER_61 KVER_612   (BUILDDIR/KVER/host.cpio.gz must exist for both)
 #
 # Which kernel each host boots: every hvx.ko test runs on 6.1 and on 6.12,
@@ -79,11 +79,33 @@ step() {
 	) &
 }
 
+# native NAME CMD...: a test that runs here, not in a test host; its KTAP
+# becomes FAIL lines and the verdict line (a missing result is a failure).
+native() {
+	local name=$1
+	shift
+	"$@" >"$logs/$name.ktap" 2>&1
+	awk -v name="$name" -v rc=$? '
+		/^1\.\.[0-9]+/ { plan = substr($1, 4) + 0 }
+		/^ok / { if (/# SKIP/) s++; else p++ }
+		/^not ok / { f++; print "FAIL " name ": " $0; show = 1 }
+		END {
+			if (plan != p + f + s) f += (plan > p + f + s ? plan - p - f - s : 1)
+			if (rc && rc != 4 && !f) f = 1
+			printf "%s: %d passed, %d failed, %d skipped\n", name, p, f, s
+		}' "$logs/$name.ktap"
+}
+
 start=$(date +%s)
 # The build steps first and alone: they use every CPU.
 plain lint lint >"$logs/lint.out" 2>&1
 cat "$logs/lint.out"
 order+=(lint)
+# hvx-run's qcow2 code against qemu-img, on this machine: beside the
+# hosts (mostly file I/O), outside their two slots (not a job of this
+# shell, which step counts).
+( (native qcow2 "$top/selftests/qcow2_test.sh" >"$logs/qcow2.out" 2>&1; : >"$logs/qcow2.done") & )
+echo "== qcow2: started ($(date +%T))"
 # Upper bounds for a slow machine; the hosts take about half.
 step vmx "$here/run-bochs.sh" vmx "$k61" "$(initrd "$k61")" "$logs" -timeout 2400
 step vmx-smp2 "$here/run-bochs.sh" vmx-smp2 "$k612" "$(initrd "$k612")" "$logs" -cpus 2 -timeout 2400
@@ -104,6 +126,12 @@ done
 # kernels), at work in an SVM host, purged (make dkms-check is the manual
 # DKMS path, which these packages automate).
 step deb "$here/deb-check.sh" "$build" "$k61" "$k612" "$logs"
+while [ ! -e "$logs/qcow2.done" ]; do
+	sleep 1
+done
+grep -E '^FAIL ' "$logs/qcow2.out"
+echo "== $(verdict qcow2)"
+order+=(qcow2)
 wait
 
 for name in "${order[@]}"; do

@@ -29,6 +29,8 @@ k612=$(apt-cache pkgnames linux-headers-6.12. | grep -E '^linux-headers-6\.12\.[
 pkgs=(gcc make libc6-dev linux-image-amd64 linux-headers-amd64 busybox-static cpio kmod
       gzip qemu-system-x86 bochs bochs-term bochsbios vgabios isolinux syslinux-common
       genisoimage dkms sparse e2fsprogs xz-utils dpkg-dev
+      # qcow2_test.sh's reference: qemu-img check, compare, snapshot
+      qemu-utils
       # make deb and its check: Debian's packaging tools; udevd for the test host
       debhelper dh-dkms lintian help2man fakeroot udev
       # the operator's tools the deb host runs against hvx's tracepoints
