@@ -8,6 +8,7 @@
 #   make bench      hvx against Debian's KVM on the same guest workloads (SVM and VMX hosts)
 #   make soak       100 guest boots, then 4 guests x 2 vCPUs for 10 minutes (2-CPU SVM host)
 #   make fuzz       both fuzzers for FUZZ_SECONDS each, in the 2-CPU SVM host and the 2-CPU VMX host
+#   make fuzz-qcow2 the qcow2 tests with QCOW2_FUZZ (100,000) mutated images, on this machine
 #   make check-debug  the suite in SVM hosts booting a debug kernel (lockdep, KASAN, kmemleak, UBSAN)
 #   make install    installs hvx.ko and the udev rule for the running kernel
 
@@ -103,6 +104,13 @@ fuzz: deps
 		-append "hvxtimeout=$$(($(FUZZ_SECONDS) + 300)) HVX_FUZZ_SECONDS=$(FUZZ_SECONDS) HVX_FUZZ_SEED=$(FUZZ_SEED)"; \
 	vmx=$$?; wait $$!; svm=$$?; [ $$vmx -eq 0 ] && [ $$svm -eq 0 ]
 
+# Not part of make check (which mutates 5000 images): qcow2_test.sh with
+# QCOW2_FUZZ mutated images for its metadata fuzzer, on this machine.
+QCOW2_FUZZ ?= 100000
+fuzz-qcow2: deps
+	$(MAKE) -C selftests block_io
+	HVX_QCOW2_FUZZ=$(QCOW2_FUZZ) HVX_FUZZ_SEED=$(FUZZ_SEED) selftests/qcow2_test.sh
+
 # Not part of make check: the whole suite on a debug build of Debian's
 # 6.1 (1-CPU SVM host) and 6.12 (2-CPU SVM host) kernels, built once into
 # ~/.cache/hvx (selftests/testhost/build-debug-kernel.sh); any lockdep,
@@ -144,5 +152,5 @@ clean:
 	$(MAKE) -C guest-drivers KVER=$(KVER) clean
 	rm -rf $(BUILD)
 
-.PHONY: all deps module tools selftests guest-drivers guest-tests initramfs run bench soak fuzz check check-debug deb dkms-check install clean
+.PHONY: all deps module tools selftests guest-drivers guest-tests initramfs run bench soak fuzz fuzz-qcow2 check check-debug deb dkms-check install clean
 .PHONY: $(BUILD)/bench.cpio.gz

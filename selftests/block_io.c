@@ -22,7 +22,8 @@ static void usage(void)
 		"usage: block_io open IMAGE [ro|format=F|snapshot=S]...\n"
 		"       block_io rand IMAGE REF SEED OPS   random I/O, compared with the raw REF\n"
 		"       block_io read IMAGE OUT [opts]      the whole disk as raw bytes into OUT\n"
-		"       block_io do IMAGE write|zero|discard|read OFF LEN   one request (write: 0x5a bytes)\n"
+		"       block_io do IMAGE write|magic|zero|discard|read OFF LEN [opts]   one request\n"
+		"                                           (write: 0x5a bytes; magic: qcow2's first)\n"
 		"       block_io writer IMAGE JOURNAL SEED  writes and flushes until killed\n"
 		"       block_io verify IMAGE JOURNAL       what a killed writer had flushed is there\n"
 		"       block_io fuzz SEED COUNT TEMPLATE...  open mutated copies of each TEMPLATE\n");
@@ -198,9 +199,9 @@ static int cmd_do(int argc, char **argv)
 	uint8_t *a;
 	int e;
 
-	if (argc != 4)
+	if (argc < 4)
 		usage();
-	err = block_open(&img, argv[0], &(struct block_options){ 0 });
+	err = open_image(&img, argv[0], argc - 4, argv + 4);
 	if (err) {
 		printf("%s\n", err);
 		return 1;
@@ -210,7 +211,9 @@ static int cmd_do(int argc, char **argv)
 	if (off > img.size || len > img.size - off || (off | len) & 511 || !(a = malloc(len + 1)))
 		usage();
 	memset(a, 0x5a, len);
-	if (!strcmp(argv[1], "write"))
+	if (!strcmp(argv[1], "magic"))	/* qcow2's magic at the start of the request */
+		memcpy(a, "QFI\xfb", len < 4 ? len : 4);
+	if (!strcmp(argv[1], "write") || !strcmp(argv[1], "magic"))
 		e = io(&img, a, len, off, true);
 	else if (!strcmp(argv[1], "zero"))
 		e = block_write_zeroes(&img, off, len, false);

@@ -82,7 +82,7 @@ refused() {
 	ktap_result "$name" $?
 }
 
-ktap_plan 41
+ktap_plan 42
 ktap_diag "qemu-img: $(qemu-img --version | head -n 1); seed $SEED, $OPS requests per image"
 
 # ---- images of every kind qemu-img makes, written at random ----
@@ -250,6 +250,17 @@ ktap_result hvx_run_refuses_a_bad_image_with_one_line $?
 "$RUN" -d good.qcow2,format=vmdk >run.out 2>&1
 [ $? -eq 2 ] && grep -q "unknown format" run.out
 ktap_result hvx_run_refuses_an_unknown_format $?
+
+# A guest must not turn its raw disk into a qcow2 image with a backing file of its choosing.
+truncate -s 1M guest.img
+! "$B" do guest.img magic 0 512 >magic.out && grep -q "Operation not permitted" magic.out &&
+	"$B" do guest.img magic 512 512 >/dev/null && "$B" open guest.img | grep -q '^raw' &&
+	"$B" do guest.img magic 0 512 format=raw >/dev/null && "$B" open guest.img | grep -q qcow2
+r=$?
+"$B" open guest.img >magic.out 2>&1
+ktap_diag "raw guard: after format=raw wrote the magic, a probe says: $(cat magic.out)"
+[ $r -eq 0 ]
+ktap_result probed_raw_disk_cannot_write_a_qcow2_header $?
 
 # ---- the metadata fuzzer ----
 qemu-img create -q -f qcow2 -o cluster_size=512 t1.qcow2 1M && truncate -s 1M t1.raw &&

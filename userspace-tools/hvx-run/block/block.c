@@ -80,8 +80,10 @@ static const char *do_open(struct block *b, const char *path, const char *format
 	}
 	b->dev = st.st_dev;
 	b->ino = st.st_ino;
-	if (!b->ops)
+	if (!b->ops) {
 		b->ops = probe(b->fd);
+		b->probed = true;
+	}
 	if (b->snapshot && b->ops != &block_qcow2_ops) {
 		snprintf(why, sizeof(why), "%s: snapshot= needs a qcow2 image", path);
 		close(b->fd);

@@ -50,6 +50,7 @@ struct block {
 	uint64_t size;		/* bytes */
 	int fd;			/* the image file */
 	const char *snapshot;	/* qcow2: the internal snapshot it shows, or NULL */
+	bool probed;		/* its format was guessed from its first bytes */
 	int depth;		/* 0 for the disk, n for its n-th backing file */
 	dev_t dev;		/* the file's identity, to find loops in a backing chain */
 	ino_t ino;

@@ -54,8 +54,41 @@ static int raw_readv(struct block *b, struct iovec *iov, int n, uint64_t off)
 	return raw_rw(b, iov, n, off, false);
 }
 
+/*
+ * A raw image whose format was probed must not become another format: a
+ * guest that wrote a qcow2 header (with a backing file name of its
+ * choosing, say /etc/shadow) into its disk's first bytes would have the
+ * next hvx-run open that file for it.  Such a write fails, as QEMU's
+ * probed raw images refuse it; format=raw lifts the guard.
+ */
+static bool raw_write_changes_format(struct block *b, const struct iovec *iov, int n, uint64_t off)
+{
+	uint8_t head[4];
+	size_t got = 0;
+	int i;
+
+	if (!b->probed || off >= sizeof(head))
+		return false;
+	for (i = 0; i < n && got < sizeof(head) - off; i++) {
+		size_t take = iov[i].iov_len < sizeof(head) - off - got ?
+			      iov[i].iov_len : sizeof(head) - off - got;
+
+		memcpy(head + off + got, iov[i].iov_base, take);
+		got += take;
+	}
+	if (off + got < sizeof(head) &&
+	    block_pread_all(b->fd, head + off + got, sizeof(head) - off - got, off + got))
+		return false;
+	if (off)	/* the bytes before @off stay as they are */
+		if (block_pread_all(b->fd, head, off, 0))
+			return false;
+	return !memcmp(head, "QFI\xfb", 4);
+}
+
 static int raw_writev(struct block *b, struct iovec *iov, int n, uint64_t off)
 {
+	if (raw_write_changes_format(b, iov, n, off))
+		return -EPERM;
 	return raw_rw(b, iov, n, off, true);
 }
 
