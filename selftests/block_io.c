@@ -21,6 +21,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: block_io open IMAGE [ro|format=F|snapshot=S]...\n"
 		"       block_io rand IMAGE REF SEED OPS   random I/O, compared with the raw REF\n"
+		"       block_io snapshot IMAGE REF SEED OPS OVERLAY...   external snapshots between rand runs\n"
 		"       block_io read IMAGE OUT [opts]      the whole disk as raw bytes into OUT\n"
 		"       block_io do IMAGE write|magic|zero|discard|read OFF LEN [opts]   one request\n"
 		"                                           (write: 0x5a bytes; magic: qcow2's first)\n"
@@ -83,46 +84,30 @@ static void pick(struct rng *r, uint64_t size, uint64_t *off, uint64_t *len)
 	*len = n * 512;
 }
 
-static int cmd_rand(int argc, char **argv)
+/* @ops random requests on @img, mirrored on the raw @ref; counts[] by kind. */
+static int rand_ops(struct block *img, struct block *ref, struct rng *r, uint64_t ops,
+		    uint64_t counts[5])
 {
-	struct block img, ref;
-	struct block_options raw = { .format = "raw" };
-	const char *err;
-	struct rng r;
-	uint64_t ops, i, off, len, counts[5] = { 0 };
-	uint8_t *a = malloc(1 << 20), *b = malloc(1 << 20);
+	static uint8_t *a, *b;
+	uint64_t i, off, len;
 
-	if (argc != 4)
-		usage();
-	err = block_open(&img, argv[0], &(struct block_options){ 0 });
-	if (!err)
-		err = block_open(&ref, argv[1], &raw);
-	if (err) {
-		printf("%s\n", err);
+	if (!a && (!(a = malloc(1 << 20)) || !(b = malloc(1 << 20))))
 		return 1;
-	}
-	if (img.size != ref.size) {
-		printf("sizes differ: %llu and %llu\n", (unsigned long long)img.size,
-		       (unsigned long long)ref.size);
-		return 1;
-	}
-	r.s = mix(strtoull(argv[2], NULL, 0), 0);
-	ops = strtoull(argv[3], NULL, 0);
 	for (i = 0; i < ops; i++) {
-		unsigned int k = below(&r, 100);
+		unsigned int k = below(r, 100);
 		uint64_t j;
 		int e1 = 0, e2 = 0;
 
-		pick(&r, img.size, &off, &len);
+		pick(r, img->size, &off, &len);
 		if (k < 45) {		/* write */
 			for (j = 0; j < len; j += 8)
-				*(uint64_t *)(a + j) = rnd(&r);
-			e1 = io(&img, a, len, off, true);
-			e2 = io(&ref, a, len, off, true);
+				*(uint64_t *)(a + j) = rnd(r);
+			e1 = io(img, a, len, off, true);
+			e2 = io(ref, a, len, off, true);
 			counts[0]++;
 		} else if (k < 85) {	/* read and compare */
-			e1 = io(&img, a, len, off, false);
-			e2 = io(&ref, b, len, off, false);
+			e1 = io(img, a, len, off, false);
+			e2 = io(ref, b, len, off, false);
 			if (!e1 && !e2 && memcmp(a, b, len)) {
 				printf("op %llu: read of %llu bytes at %llu differs from the reference\n",
 				       (unsigned long long)i, (unsigned long long)len,
@@ -131,18 +116,18 @@ static int cmd_rand(int argc, char **argv)
 			}
 			counts[1]++;
 		} else if (k < 92) {	/* write zeroes, with or without unmap */
-			e1 = block_write_zeroes(&img, off, len, chance(&r, 50));
+			e1 = block_write_zeroes(img, off, len, chance(r, 50));
 			memset(a, 0, len);
-			e2 = io(&ref, a, len, off, true);
+			e2 = io(ref, a, len, off, true);
 			counts[2]++;
 		} else if (k < 97) {	/* discard: the contents are the image's to choose */
-			e1 = block_discard(&img, off, len);
+			e1 = block_discard(img, off, len);
 			if (!e1)
-				e1 = io(&img, a, len, off, false);
-			e2 = io(&ref, a, len, off, true);
+				e1 = io(img, a, len, off, false);
+			e2 = io(ref, a, len, off, true);
 			counts[3]++;
 		} else {
-			e1 = block_flush(&img);
+			e1 = block_flush(img);
 			counts[4]++;
 		}
 		if (e1 || e2) {
@@ -152,13 +137,93 @@ static int cmd_rand(int argc, char **argv)
 			return 1;
 		}
 	}
-	block_flush(&img);
-	block_close(&img);
-	block_close(&ref);
+	return 0;
+}
+
+static void print_counts(const uint64_t counts[5])
+{
 	printf("%llu writes, %llu reads compared, %llu write-zeroes, %llu discards, %llu flushes\n",
 	       (unsigned long long)counts[0], (unsigned long long)counts[1],
 	       (unsigned long long)counts[2], (unsigned long long)counts[3],
 	       (unsigned long long)counts[4]);
+}
+
+static int open_pair(struct block *img, struct block *ref, const char *ipath, const char *rpath)
+{
+	const char *err = block_open(img, ipath, &(struct block_options){ 0 });
+
+	if (!err)
+		err = block_open(ref, rpath, &(struct block_options){ .format = "raw" });
+	if (err) {
+		printf("%s\n", err);
+		return 1;
+	}
+	if (img->size != ref->size) {
+		printf("sizes differ: %llu and %llu\n", (unsigned long long)img->size,
+		       (unsigned long long)ref->size);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_rand(int argc, char **argv)
+{
+	struct block img, ref;
+	uint64_t counts[5] = { 0 };
+	struct rng r;
+
+	if (argc != 4)
+		usage();
+	if (open_pair(&img, &ref, argv[0], argv[1]))
+		return 1;
+	r.s = mix(strtoull(argv[2], NULL, 0), 0);
+	if (rand_ops(&img, &ref, &r, strtoull(argv[3], NULL, 0), counts))
+		return 1;
+	block_flush(&img);
+	block_close(&img);
+	block_close(&ref);
+	print_counts(counts);
+	return 0;
+}
+
+/*
+ * External snapshots of an image in use: random requests, then each
+ * OVERLAY made over it (block_snapshot, as QMP's blockdev-snapshot-sync)
+ * with REF copied to OVERLAY.ref at that moment, then more requests.
+ */
+static int cmd_snapshot(int argc, char **argv)
+{
+	struct block img, ref;
+	uint64_t counts[5] = { 0 }, ops;
+	struct rng r;
+	char cmd[1024];
+	const char *err;
+	int i;
+
+	if (argc < 5)
+		usage();
+	if (open_pair(&img, &ref, argv[0], argv[1]))
+		return 1;
+	r.s = mix(strtoull(argv[2], NULL, 0), 0);
+	ops = strtoull(argv[3], NULL, 0);
+	if (rand_ops(&img, &ref, &r, ops, counts))
+		return 1;
+	for (i = 4; i < argc; i++) {
+		snprintf(cmd, sizeof(cmd), "cp --sparse=always '%s' '%s.ref'", argv[1], argv[i]);
+		if (system(cmd))
+			return 1;
+		err = block_snapshot(&img, argv[i], false);
+		if (err) {
+			printf("snapshot %s: %s\n", argv[i], err);
+			return 1;
+		}
+		if (rand_ops(&img, &ref, &r, ops, counts))
+			return 1;
+	}
+	block_flush(&img);
+	block_close(&img);
+	block_close(&ref);
+	print_counts(counts);
 	return 0;
 }
 
@@ -583,6 +648,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "rand"))
 		return cmd_rand(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "snapshot"))
+		return cmd_snapshot(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "read"))
 		return cmd_read(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "do"))

@@ -101,6 +101,18 @@ if [ -n "$guest_boot_slow" ] && [ "$(basename "$0")" = hvx_devfuzz_test.sh ]; th
 	exit 4
 fi
 
+# qcow2_overlay DIR: DIR/disk.qcow2, an empty 16 MiB qcow2 overlay whose
+# backing file is the raw DIR/disk.img, as qemu-img makes it: the test
+# hosts carry one (build-initramfs.sh made it beside the tests, for they
+# have no qemu-img); elsewhere qemu-img makes it.
+qcow2_overlay() {
+	if [ -r "$dir/disk-overlay.qcow2" ]; then
+		cp "$dir/disk-overlay.qcow2" "$1/disk.qcow2"
+	else
+		(cd "$1" && qemu-img create -q -f qcow2 -b disk.img -F raw disk.qcow2 16M)
+	fi
+}
+
 # check NAME STATUS: a result of a guest boot, or a skip where boots do not run.
 check() {
 	if [ -n "$skip" ]; then ktap_skip $1 "$skip"; else ktap_result $1 $2; fi

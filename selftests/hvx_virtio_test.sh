@@ -90,7 +90,7 @@ net_stop() {
 # boot NAME VARIANT [CMDLINE]: fresh images, one guest run with both disks
 # and the network.  With hvxend=kill in CMDLINE, hvx-run is killed (SIGKILL)
 # once the guest has flushed.  With FORMAT=qcow2 the read-write disk is a
-# qcow2 overlay (made by qemu-img: disk-overlay.qcow2 beside this test)
+# qcow2 overlay made by qemu-img (qcow2_overlay)
 # over the random raw disk.img, its backing file; $T/disk.view is then
 # what the guest's disk holds (block_io read), and disk.img must not change.
 boot() {
@@ -99,7 +99,7 @@ boot() {
 	head -c $((DISK_MIB << 20)) /dev/urandom >$T/disk.img
 	disk=$T/disk.img
 	if [ "${FORMAT:-raw}" = qcow2 ]; then
-		cp "$dir/disk-overlay.qcow2" $T/disk.qcow2
+		qcow2_overlay $T
 		disk=$T/disk.qcow2
 		base_md5=$(md5sum <$T/disk.img | cut -d' ' -f1)
 	fi

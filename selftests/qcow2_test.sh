@@ -82,7 +82,7 @@ refused() {
 	ktap_result "$name" $?
 }
 
-ktap_plan 42
+ktap_plan 43
 ktap_diag "qemu-img: $(qemu-img --version | head -n 1); seed $SEED, $OPS requests per image"
 
 # ---- images of every kind qemu-img makes, written at random ----
@@ -136,6 +136,16 @@ ktap_result internal_snapshot_kept_through_writes_and_readable $?
 	qemu-img snapshot -a s1 snap.qcow2 && qemu-img compare -q snap.qcow2 s1.raw &&
 	qemu-img snapshot -d s1 snap.qcow2 && check_clean snap_deleted snap.qcow2 s1.raw
 ktap_result snapshot_opens_read_only_and_reverts_with_qemu_img $?
+
+# External snapshots of a disk in use (QMP's blockdev-snapshot-sync does the same switch):
+# a raw disk, then two overlays made over it while it takes writes.
+cp base.raw ext.raw && cp base.raw ext.ref &&
+	out=$("$B" snapshot ext.raw ext.ref "$SEED" 500 "$T/ext1.qcow2" ext2.qcow2) &&
+	ktap_diag "external: $out" &&
+	check_clean ext1 ext1.qcow2 && check_clean ext2 ext2.qcow2 ext.ref &&
+	cmp -s ext.raw ext1.qcow2.ref && qemu-img compare -q ext1.qcow2 ext2.qcow2.ref &&
+	qemu-img info --backing-chain ext2.qcow2 | grep -c '^image:' | grep -qx 3
+ktap_result external_snapshots_freeze_the_images_below $?
 
 # ---- thin provisioning ----
 qemu-img create -q -f qcow2 thin.qcow2 16G

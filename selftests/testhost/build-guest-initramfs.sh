@@ -99,6 +99,7 @@ soak_md5=
 dirty_mib=
 dirty_rate=
 tcp_port=
+disk_load=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	hvxguest=*) variant=${arg#hvxguest=} ;;
@@ -109,6 +110,7 @@ for arg in $(cat /proc/cmdline); do
 	hvxdirty=*) dirty_mib=${arg#hvxdirty=} ;;
 	hvxdirtyrate=*) dirty_rate=${arg#hvxdirtyrate=} ;;
 	hvxtcp=*) tcp_port=${arg#hvxtcp=} ;;
+	hvxdiskload=1) disk_load=1 ;;
 	esac
 done
 
@@ -190,6 +192,16 @@ count)
 		echo $token | dd of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null
 		sync
 		say disk-wrote $token
+	fi
+	# hvxdiskload=1: the disk written without pause, "blk N" in 4 KiB
+	# blocks going round the 512 after the token's (an external snapshot
+	# is taken under this load).
+	if [ -n "$disk_load" ] && [ -n "$token" ]; then
+		( i=0; while :; do
+			i=$((i + 1))
+			echo "blk $i" | dd of=/dev/vda bs=4k seek=$((1 + i % 512)) oflag=direct conv=sync 2>/dev/null
+		  done ) &
+		say disk-load on
 	fi
 	net=
 	ls /sys/class/net | grep -qv '^lo$' && net_up && say net-up $net

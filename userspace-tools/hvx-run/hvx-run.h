@@ -264,6 +264,8 @@ int pci_intx_gsi(int slot, int pin);
 /* virtio/blk.c: -d FILE[,ro]; NULL when accepted, else why not. */
 #define MAX_DISKS	8
 const char *virtio_blk_parse(const char *arg);
+/* An external snapshot: a new qcow2 overlay on disk @device (VM paused); NULL or why not. */
+const char *virtio_blk_snapshot(const char *device, const char *path, bool existing);
 
 /* virtio/net.c: -n tap=NAME[,mac=..]; NULL when accepted, else why not. */
 #define MAX_NICS	4

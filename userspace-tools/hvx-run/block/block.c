@@ -128,7 +128,63 @@ const char *block_open_backing(struct block *parent, struct block *b, const char
 				return why;
 			}
 	b->parent = parent;
-	return do_open(b, path, format);
+	format = do_open(b, path, format);
+	b->parent = NULL;	/* only the opens below this one needed it */
+	return format;
+}
+
+const char *block_snapshot(struct block *b, const char *path, bool existing)
+{
+	static char why[512];
+	struct block nb;
+	char *real, *copy;
+	const char *err;
+
+	if (b->ro) {
+		snprintf(why, sizeof(why), "%s is read-only", b->path);
+		return why;
+	}
+	if (b->ops->flush(b)) {
+		snprintf(why, sizeof(why), "%s: flush failed: %s", b->path, strerror(errno));
+		return why;
+	}
+	copy = strdup(path);
+	real = realpath(b->path, NULL);
+	if (!copy || !real) {
+		snprintf(why, sizeof(why), "%s: %s", b->path, strerror(errno));
+		free(copy);
+		free(real);
+		return why;
+	}
+	if (!existing) {
+		/* Absolute names: the overlay works from wherever it is opened. */
+		err = qcow2_create(path, b->size, real, b->ops->format);
+		if (err) {
+			snprintf(why, sizeof(why), "%s", err);
+			goto fail;
+		}
+	}
+	err = block_open(&nb, copy, &(struct block_options){ .format = "qcow2" });
+	if (err) {
+		snprintf(why, sizeof(why), "%s", err);
+		if (!existing)
+			unlink(path);
+		goto fail;
+	}
+	if (nb.size != b->size) {
+		snprintf(why, sizeof(why), "%s: %llu bytes, the disk has %llu", path,
+			 (unsigned long long)nb.size, (unsigned long long)b->size);
+		block_close(&nb);
+		goto fail;
+	}
+	block_close(b);
+	*b = nb;
+	free(real);
+	return NULL;
+fail:
+	free(copy);
+	free(real);
+	return why;
 }
 
 void block_close(struct block *b)

@@ -71,6 +71,17 @@ const char *block_open_backing(struct block *parent, struct block *b, const char
 
 void block_close(struct block *b);
 
+/*
+ * An external snapshot of the open disk @b: a new qcow2 overlay at @path
+ * (made here, or with @existing one that is there) whose backing file is
+ * @b's image; @b then is that overlay, and its old image, reopened
+ * read-only below it, changes no more.  Writes must be stopped meanwhile.
+ */
+const char *block_snapshot(struct block *b, const char *path, bool existing);
+
+/* block/qcow2.c: a new empty image, as qemu-img create -f qcow2 [-b BACKING -F FMT] makes it. */
+const char *qcow2_create(const char *path, uint64_t size, const char *backing, const char *backing_fmt);
+
 /* Reads exactly @len bytes at @off of the file behind @fd; -EIO at its end. */
 int block_pread_all(int fd, void *buf, size_t len, uint64_t off);
 int block_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);

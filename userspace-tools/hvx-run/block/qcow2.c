@@ -1313,6 +1313,76 @@ static void qcow2_close(struct block *b)
 	b->priv = NULL;
 }
 
+/* ---- making an image ---- */
+
+/*
+ * A new, empty version 3 image of 64 KiB clusters, as `qemu-img create -f
+ * qcow2 [-b BACKING -F FMT]` makes one: header (with the backing format
+ * extension and the backing file's name), refcount table, one refcount
+ * block, L1 table, each in clusters of their own, all counted once.
+ */
+const char *qcow2_create(const char *path, uint64_t size, const char *backing, const char *backing_fmt)
+{
+	const uint64_t cs = 1 << 16;
+	uint64_t l1_size = (size + (cs << 13) - 1) / (cs << 13);
+	uint64_t l1_clusters = l1_size ? (l1_size * 8 + cs - 1) / cs : 1, nclusters = 3 + l1_clusters;
+	size_t name_len = backing ? strlen(backing) : 0, fmt_len = backing_fmt ? strlen(backing_fmt) : 0;
+	uint64_t ext_end = 104 + (backing_fmt ? 8 + ((fmt_len + 7) & ~7ul) : 0) + 8;
+	uint8_t *c = calloc(3, cs);
+	uint64_t i;
+	int fd;
+
+	if (!c) {
+		snprintf(why, sizeof(why), "%s: out of memory", path);
+		return why;
+	}
+	if (size > MAX_SIZE || name_len > MAX_BACKING_NAME || fmt_len > 16 ||
+	    ext_end + name_len > cs || nclusters > ((cs * 8) >> 4)) {
+		snprintf(why, sizeof(why), "%s: size or backing file name too large", path);
+		free(c);
+		return why;
+	}
+	put_be32(c, QCOW2_MAGIC);
+	put_be32(c + 4, 3);
+	if (backing) {
+		put_be64(c + 8, ext_end);
+		put_be32(c + 16, name_len);
+		memcpy(c + ext_end, backing, name_len);
+	}
+	put_be32(c + 20, 16);
+	put_be64(c + 24, size);
+	put_be32(c + 36, l1_size);
+	put_be64(c + 40, 3 * cs);
+	put_be64(c + 48, cs);
+	put_be32(c + 56, 1);
+	put_be32(c + 96, 4);
+	put_be32(c + 100, 104);
+	if (backing_fmt) {
+		put_be32(c + 104, EXT_BACKING_FORMAT);
+		put_be32(c + 108, fmt_len);
+		memcpy(c + 112, backing_fmt, fmt_len);
+	}
+	put_be64(c + cs, 2 * cs);			/* the refcount table's one block */
+	for (i = 0; i < nclusters; i++)
+		put_be16(c + 2 * cs + i * 2, 1);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(why, sizeof(why), "cannot create %s: %s", path, strerror(errno));
+		free(c);
+		return why;
+	}
+	if (ftruncate(fd, nclusters * cs) || block_pwrite_all(fd, c, 3 * cs, 0) || fsync(fd)) {
+		snprintf(why, sizeof(why), "cannot write %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		free(c);
+		return why;
+	}
+	close(fd);
+	free(c);
+	return NULL;
+}
+
 const struct block_ops block_qcow2_ops = {
 	.format		= "qcow2",
 	.open		= qcow2_open,

@@ -294,6 +294,50 @@ static void cmd_query_migrate(const struct json *args, struct qmp_reply *r)
 		   ", \"cpu-throttle-percentage\": ", i.throttle_pct);
 }
 
+/*
+ * blockdev-snapshot-sync (QEMU's external snapshot): the disk named by
+ * "device" (virtio-blkN or hvx-diskN) goes on in a new qcow2 overlay,
+ * "snapshot-file", made over its image (mode "absolute-paths", the
+ * default) or already there ("existing"); the image below changes no more.
+ * The guest is paused for the switch and runs on after it.
+ */
+static void cmd_blockdev_snapshot_sync(const struct json *args, struct qmp_reply *r)
+{
+	const char *device, *file, *format, *mode, *why;
+	bool was_running = run_state == RS_RUNNING;
+
+	if (!qmp_args_check(r, args, "device", "snapshot-file", "format", "mode", NULL) ||
+	    !qmp_arg_str(r, args, "device", true, &device) ||
+	    !qmp_arg_str(r, args, "snapshot-file", true, &file) ||
+	    !qmp_arg_str(r, args, "format", false, &format) ||
+	    !qmp_arg_str(r, args, "mode", false, &mode))
+		return;
+	if (format && strcmp(format, "qcow2")) {
+		qmp_error(r, "GenericError", "hvx-run makes qcow2 snapshots only, not '%s'", format);
+		return;
+	}
+	if (mode && strcmp(mode, "absolute-paths") && strcmp(mode, "existing")) {
+		qmp_error(r, "GenericError", "mode '%s': absolute-paths or existing", mode);
+		return;
+	}
+	if (run_state == RS_SHUTDOWN || refuse_while_migrating(r)) {
+		if (run_state == RS_SHUTDOWN)
+			qmp_error(r, "GenericError", "the VM is shutting down");
+		return;
+	}
+	if (was_running && !pause_guest()) {
+		qmp_error(r, "GenericError", "the VM is shutting down");
+		return;
+	}
+	why = virtio_blk_snapshot(device, file, mode && !strcmp(mode, "existing"));
+	if (was_running)
+		vm_resume();
+	if (why)
+		qmp_error(r, "GenericError", "%s", why);
+	else
+		vlog("blockdev-snapshot-sync: %s goes on in %s", device, file);
+}
+
 int control_start(const char *path, const char **why)
 {
 	qmp_register("query-status", cmd_query_status);
@@ -308,6 +352,7 @@ int control_start(const char *path, const char **why)
 	qmp_register("migrate-set-parameters", cmd_migrate_set_parameters);
 	qmp_register("query-migrate-parameters", cmd_query_migrate_parameters);
 	qmp_register("query-migrate", cmd_query_migrate);
+	qmp_register("blockdev-snapshot-sync", cmd_blockdev_snapshot_sync);
 	return qmp_start(path, why);
 }
 

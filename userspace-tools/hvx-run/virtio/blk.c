@@ -309,6 +309,19 @@ static void virtio_blk_init(void)
 	}
 }
 
+/* QMP's blockdev-snapshot-sync, with the VM paused: @device is virtio-blkN or its serial hvx-diskN. */
+const char *virtio_blk_snapshot(const char *device, const char *path, bool existing)
+{
+	static char why[128];
+	int i;
+
+	for (i = 0; i < nr_disks; i++)
+		if (!strcmp(device, disks[i].name) || !strcmp(device, disks[i].serial))
+			return block_snapshot(&disks[i].disk, path, existing);
+	snprintf(why, sizeof(why), "no disk '%.40s' (virtio-blk0 to virtio-blk%d)", device, nr_disks - 1);
+	return nr_disks ? why : "this VM has no disk";
+}
+
 /*
  * Each disk's transport; requests live in the rings, and the device
  * thread completes each one before it takes the next.
