@@ -20,8 +20,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: block_io open IMAGE [ro|format=F|snapshot=S]...\n"
-		"       block_io rand IMAGE REF SEED OPS   random I/O, compared with the raw REF\n"
-		"       block_io snapshot IMAGE REF SEED OPS OVERLAY...   external snapshots between rand runs\n"
+		"       block_io rand IMAGE REF SEED OPS [OVERLAY...]   random I/O, compared with the raw\n"
+		"                                           REF; external snapshots between runs\n"
 		"       block_io read IMAGE OUT [opts]      the whole disk as raw bytes into OUT\n"
 		"       block_io do IMAGE write|magic|zero|discard|read OFF LEN [opts]   one request\n"
 		"                                           (write: 0x5a bytes; magic: qcow2's first)\n"
@@ -166,32 +166,13 @@ static int open_pair(struct block *img, struct block *ref, const char *ipath, co
 	return 0;
 }
 
-static int cmd_rand(int argc, char **argv)
-{
-	struct block img, ref;
-	uint64_t counts[5] = { 0 };
-	struct rng r;
-
-	if (argc != 4)
-		usage();
-	if (open_pair(&img, &ref, argv[0], argv[1]))
-		return 1;
-	r.s = mix(strtoull(argv[2], NULL, 0), 0);
-	if (rand_ops(&img, &ref, &r, strtoull(argv[3], NULL, 0), counts))
-		return 1;
-	block_flush(&img);
-	block_close(&img);
-	block_close(&ref);
-	print_counts(counts);
-	return 0;
-}
-
 /*
- * External snapshots of an image in use: random requests, then each
- * OVERLAY made over it (block_snapshot, as QMP's blockdev-snapshot-sync)
- * with REF copied to OVERLAY.ref at that moment, then more requests.
+ * Random requests against a raw copy; with OVERLAYs, external snapshots
+ * between runs of them: each OVERLAY made over the image in use
+ * (block_snapshot, as QMP's blockdev-snapshot-sync), with REF copied to
+ * OVERLAY.ref at that moment.
  */
-static int cmd_snapshot(int argc, char **argv)
+static int cmd_rand(int argc, char **argv)
 {
 	struct block img, ref;
 	uint64_t counts[5] = { 0 }, ops;
@@ -200,7 +181,7 @@ static int cmd_snapshot(int argc, char **argv)
 	const char *err;
 	int i;
 
-	if (argc < 5)
+	if (argc < 4)
 		usage();
 	if (open_pair(&img, &ref, argv[0], argv[1]))
 		return 1;
@@ -648,8 +629,6 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "rand"))
 		return cmd_rand(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "snapshot"))
-		return cmd_snapshot(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "read"))
 		return cmd_read(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "do"))

@@ -140,7 +140,7 @@ ktap_result snapshot_opens_read_only_and_reverts_with_qemu_img $?
 # External snapshots of a disk in use (QMP's blockdev-snapshot-sync does the same switch):
 # a raw disk, then two overlays made over it while it takes writes.
 cp base.raw ext.raw && cp base.raw ext.ref &&
-	out=$("$B" snapshot ext.raw ext.ref "$SEED" 500 "$T/ext1.qcow2" ext2.qcow2) &&
+	out=$("$B" rand ext.raw ext.ref "$SEED" 500 "$T/ext1.qcow2" ext2.qcow2) &&
 	ktap_diag "external: $out" &&
 	check_clean ext1 ext1.qcow2 && check_clean ext2 ext2.qcow2 ext.ref &&
 	cmp -s ext.raw ext1.qcow2.ref && qemu-img compare -q ext1.qcow2 ext2.qcow2.ref &&
@@ -208,29 +208,24 @@ m trunc && truncate -s 100 trunc.qcow2
 refused truncated_header trunc.qcow2 "too short\|truncated"
 m trunc2 && truncate -s 32768 trunc2.qcow2
 refused truncated_first_cluster trunc2.qcow2 "truncated"
-m ver && poke_at ver.qcow2 4 00000004
-refused version_4 ver.qcow2 "version 4"
-m cbits && poke_at cbits.qcow2 20 0000001e
-refused cluster_bits_30 cbits.qcow2 "cluster size"
-m huge && poke_at huge.qcow2 24 1000000000000000
-refused absurd_size huge.qcow2 "too large"
-m l1past && poke_at l1past.qcow2 40 0000000100000000
-refused l1_table_past_end l1past.qcow2 "L1 table"
-m l1mis && poke_at l1mis.qcow2 40 0000000000030200
-refused l1_table_misaligned l1mis.qcow2 "L1 table"
-m rtpast && poke_at rtpast.qcow2 48 0000001000000000
-refused refcount_table_past_end rtpast.qcow2 "refcount table"
-m rtl1 && poke_at rtl1.qcow2 48 "$(printf %016x "$l1")"
-refused refcount_table_overlaps_l1 rtl1.qcow2 "overlaps"
-m incompat && poke_at incompat.qcow2 72 0000000000000400
-refused unknown_incompatible_feature incompat.qcow2 "incompatible features 0x400"
-m extdata && poke_at extdata.qcow2 72 0000000000000004
-refused external_data_file extdata.qcow2 "external data file"
-m crypt && poke_at crypt.qcow2 32 00000001
-refused encrypted crypt.qcow2 "encrypted"
-m dirty && poke_at dirty.qcow2 72 0000000000000001
-refused dirty_image_read_write dirty.qcow2 "check -r all"
-"$B" open dirty.qcow2 ro | grep -q read-only
+# NAME OFFSET BYTES WORDS: good.qcow2 with BYTES (hex) at OFFSET, refused naming WORDS.
+while read -r name at hex words; do
+	m "$name" && poke_at "$name.qcow2" "$at" "$hex"
+	refused "$name" "$name.qcow2" "$words" </dev/null
+done <<EOF
+version_4 4 00000004 version 4
+cluster_bits_30 20 0000001e cluster size
+absurd_size 24 1000000000000000 too large
+l1_table_past_end 40 0000000100000000 L1 table
+l1_table_misaligned 40 0000000000030200 L1 table
+refcount_table_past_end 48 0000001000000000 refcount table
+refcount_table_overlaps_l1 48 $(printf %016x "$l1") overlaps
+unknown_incompatible_feature 72 0000000000000400 incompatible features 0x400
+external_data_file 72 0000000000000004 external data file
+encrypted 32 00000001 encrypted
+dirty_image_read_write 72 0000000000000001 check -r all
+EOF
+"$B" open dirty_image_read_write.qcow2 ro | grep -q read-only
 ktap_result dirty_image_opens_read_only $?
 qemu-img create -q -f qcow2 loopa.qcow2 64M && qemu-img create -q -f qcow2 -b loopa.qcow2 -F qcow2 loopb.qcow2 &&
 	qemu-img rebase -q -u -b loopb.qcow2 -F qcow2 loopa.qcow2
@@ -252,9 +247,9 @@ m ondata && l2=$(( $(be64 ondata.qcow2 "$l1") & 0x00fffffffffffe00 )) &&
 	cmp -s ondata.qcow2 ondata.before
 ktap_result data_cluster_on_metadata_is_eio_and_untouched $?
 # hvx-run itself: a usage error (status 2), one line, before any VM.
-"$RUN" -d l1past.qcow2 >run.out 2>&1
+"$RUN" -d l1_table_past_end.qcow2 >run.out 2>&1
 r=$?
-ktap_diag "hvx-run -d l1past.qcow2: exit $r: $(cat run.out)"
+ktap_diag "hvx-run -d l1_table_past_end.qcow2: exit $r: $(cat run.out)"
 [ $r -eq 2 ] && [ "$(wc -l <run.out)" -eq 1 ] && grep -q "L1 table" run.out
 ktap_result hvx_run_refuses_a_bad_image_with_one_line $?
 "$RUN" -d good.qcow2,format=vmdk >run.out 2>&1
