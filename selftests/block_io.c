@@ -381,17 +381,15 @@ static int cmd_verify(int argc, char **argv)
 	}
 	/* No journal: the first writer was killed before it wrote anything. */
 	jfd = open(argv[1], O_RDONLY);
-	if (jfd < 0 && errno != ENOENT)
-		return 1;
 	n = 0;
-	if (jfd >= 0) {
-		if (fstat(jfd, &st))
-			return 1;
+	if (jfd >= 0 && !fstat(jfd, &st))
 		n = st.st_size / sizeof(struct rec);	/* a record cut by the kill is not there */
-	}
 	log = malloc(n * sizeof(*log) + 1);
-	if (n && block_pread_all(jfd, log, n * sizeof(*log), 0))
+	if ((jfd < 0 && errno != ENOENT) || !log ||
+	    (n && block_pread_all(jfd, log, n * sizeof(*log), 0))) {
+		printf("%s: cannot read the journal: %s\n", argv[1], strerror(errno));
 		return 1;
+	}
 	for (i = 0; i < n; i++) {
 		if (log[i].seq != i + 1 || log[i].kind > REC_START ||
 		    log[i].sector + log[i].count > img.size / 512) {
@@ -404,8 +402,10 @@ static int cmd_verify(int argc, char **argv)
 	sectors = img.size / 512;
 	flushed = calloc(sectors, sizeof(*flushed));
 	zero_ok = calloc(sectors, sizeof(*zero_ok));
-	if (!flushed || !zero_ok)
+	if (!flushed || !zero_ok) {
+		printf("out of memory\n");
 		return 1;
+	}
 	for (i = 0; i < n; i++) {
 		/* A writer's last write before it was killed: maybe done, maybe not, maybe partly. */
 		bool cut = i + 1 < n && log[i + 1].kind == REC_START;
