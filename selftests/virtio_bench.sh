@@ -4,9 +4,9 @@
 #
 # Usage: virtio_bench.sh [MIB]   (in the SVM bench host: make bench)
 #
-# The same kernel and initramfs boot four times: hvx-run and QEMU (-M pc,
+# The same kernel and initramfs boot six times: hvx-run and QEMU (-M pc,
 # KVM, 1 vCPU, 256 MiB), each with Debian's virtio_blk/virtio_net and with
-# our hvx_vblk/hvx_vnet.  The guest (hvxguest=vbench) runs timed phases of
+# our hvx_vblk/hvx_vnet, then each with Debian's drivers on a qcow2 disk.  The guest (hvxguest=vbench) runs timed phases of
 # MIB MiB each (default 4; see README.md for why not more under -icount):
 # O_DIRECT writes and reads of 1 MiB and reads
 # of 4 KiB going round a 16 MiB raw image in tmpfs, a TCP send to an nc on
@@ -20,7 +20,9 @@
 #
 # Prints "bench virtio_PHASE_MiBps hvx=X qemu_kvm=Y ratio=X/Y" (above 1:
 # hvx-run moves data faster) and, per VMM, "bench drivers_on_VMM_PHASE_MiBps
-# ours=X debian=Y ratio=X/Y".
+# ours=X debian=Y ratio=X/Y"; for the block phases on qcow2,
+# "bench qcow2_on_hvx_PHASE_MiBps qcow2=X raw=Y" and "bench qcow2_PHASE_MiBps
+# hvx=X qemu_kvm=Y".
 dir=$(dirname "$0")
 . "$dir/guest_boot.sh"
 MIB=${1:-4}
@@ -41,13 +43,21 @@ dd if=/dev/zero of=$T/www/pattern bs=1M count=$MIB 2>/dev/null
 tunctl -t $TAP >/dev/null && ip addr add 10.0.2.1/24 dev $TAP && ip link set $TAP up ||
 	echo "# tap $TAP: cannot set it up"
 
-# run NAME VMM VARIANT: one boot; its phases' MiB/s go to $T/NAME.res.
+# run NAME VMM VARIANT [qcow2]: one boot; its phases' MiB/s go to $T/NAME.res.
+# With qcow2 the disk is a fresh qcow2 overlay (qemu-img's, 64 KiB
+# clusters) over the raw image: the writes allocate its clusters, the
+# reads find them or fall through to the backing file.
 run() {
-	name=$1 vmm=$2 variant=$3
+	name=$1 vmm=$2 variant=$3 format=${4:-raw}
 	echo "# $name: booting"
 	append="$CMDLINE hvxguest=$variant hvxbench=$MIB"
 	# A written image, not a sparse one: reads come from tmpfs pages.
 	dd if=/dev/zero of=$T/disk.img bs=1M count=$DISK_MIB 2>/dev/null
+	disk=$T/disk.img
+	if [ "$format" = qcow2 ]; then
+		qcow2_overlay $T
+		disk=$T/disk.qcow2
+	fi
 	rm -f $T/hold && mkfifo $T/hold
 	nc -l -p 5001 <$T/hold >$T/rx &
 	nc_pid=$!
@@ -57,7 +67,7 @@ run() {
 	case $vmm in
 	hvx)
 		set -- hvx-run -k "$KERNEL" -i "$GUEST" -m 256M -p "$append" \
-			-d $T/disk.img -n tap=$TAP,mac=$MAC ;;
+			-d $disk -n tap=$TAP,mac=$MAC ;;
 	qemu)
 		# Modern-only virtio-pci (as hvx-run's), MSI-X, the tap
 		# without vhost, QEMU's default offloads (a superset of
@@ -65,7 +75,7 @@ run() {
 		set -- qemu-system-x86_64 -M pc -enable-kvm -cpu host -m 256M -smp 1 \
 			-nodefaults -no-user-config -nographic -serial stdio -no-reboot \
 			-kernel "$KERNEL" -initrd "$GUEST" -append "$append" \
-			-drive file=$T/disk.img,format=raw,if=none,id=d0 \
+			-drive file=$disk,format=$format,if=none,id=d0 \
 			-device virtio-blk-pci,drive=d0,disable-legacy=on \
 			-netdev tap,id=n0,ifname=$TAP,script=no,downscript=no \
 			-device virtio-net-pci,netdev=n0,mac=$MAC,disable-legacy=on,romfile= ;;
@@ -82,7 +92,7 @@ run() {
 		kill $nc_pid $httpd_pid 2>/dev/null
 		wait $nc_pid $httpd_pid 2>/dev/null
 		retried=1
-		run "$name" "$vmm" "$variant"
+		run "$name" "$vmm" "$variant" "$format"
 		retried=
 		return
 	fi
@@ -138,5 +148,11 @@ run qemu-ours qemu vbench-own
 line virtio hvx hvx-debian qemu_kvm qemu-debian
 line drivers_on_hvx ours hvx-ours debian hvx-debian
 line drivers_on_qemu ours qemu-ours debian qemu-debian
+# The block phases on a qcow2 disk: against raw on hvx-run, against QEMU on the same image.
+run hvx-qcow2 hvx vbench qcow2
+run qemu-qcow2 qemu vbench qcow2
+PHASES="blk_write_1M blk_read_1M blk_read_4k"
+line qcow2_on_hvx qcow2 hvx-qcow2 raw hvx-debian
+line qcow2 hvx hvx-qcow2 qemu_kvm qemu-qcow2
 tunctl -d $TAP >/dev/null
 rm -rf $T
