@@ -104,7 +104,7 @@ order+=(lint)
 # hvx-run's qcow2 code against qemu-img, on this machine: beside the
 # hosts (mostly file I/O), outside their two slots (not a job of this
 # shell, which step counts).
-( (native qcow2 "$top/selftests/qcow2_test.sh" >"$logs/qcow2.out" 2>&1; : >"$logs/qcow2.done") & )
+( (native qcow2 timeout 900 "$top/selftests/qcow2_test.sh" >"$logs/qcow2.out" 2>&1; : >"$logs/qcow2.done") & )
 echo "== qcow2: started ($(date +%T))"
 # Upper bounds for a slow machine; the hosts take about half.
 step vmx "$here/run-bochs.sh" vmx "$k61" "$(initrd "$k61")" "$logs" -timeout 2400
