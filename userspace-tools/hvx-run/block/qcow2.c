@@ -885,12 +885,24 @@ static uint64_t iov_bytes(const struct iovec *iov, int n)
 	return len;
 }
 
+/* Copies between @iov and the linear @buf: into @buf with @gather, else out of it. */
+static void iov_copy(struct iovec *iov, int niov, uint8_t *buf, bool gather)
+{
+	int i;
+
+	for (i = 0; i < niov; buf += iov[i].iov_len, i++)
+		if (gather)
+			memcpy(buf, iov[i].iov_base, iov[i].iov_len);
+		else
+			memcpy(iov[i].iov_base, buf, iov[i].iov_len);
+}
+
 static int qcow2_readv(struct block *b, struct iovec *iov, int niov, uint64_t off)
 {
 	struct qcow2 *q = Q(b);
-	uint64_t len = iov_bytes(iov, niov), vc, in, n, done, pos = 0;
+	uint64_t len = iov_bytes(iov, niov), vc, in, n, done;
 	uint8_t *buf = malloc(len ? len : 1);
-	int err = 0, i;
+	int err = 0;
 
 	if (!buf)
 		return -ENOMEM;
@@ -901,10 +913,8 @@ static int qcow2_readv(struct block *b, struct iovec *iov, int niov, uint64_t of
 			break;
 	}
 	pthread_mutex_unlock(&q->lock);
-	for (i = 0; !err && i < niov; i++) {
-		memcpy(iov[i].iov_base, buf + pos, iov[i].iov_len);
-		pos += iov[i].iov_len;
-	}
+	if (!err)
+		iov_copy(iov, niov, buf, false);
 	free(buf);
 	return err;
 }
@@ -912,16 +922,13 @@ static int qcow2_readv(struct block *b, struct iovec *iov, int niov, uint64_t of
 static int qcow2_writev(struct block *b, struct iovec *iov, int niov, uint64_t off)
 {
 	struct qcow2 *q = Q(b);
-	uint64_t len = iov_bytes(iov, niov), vc, in, n, done, pos = 0;
+	uint64_t len = iov_bytes(iov, niov), vc, in, n, done;
 	uint8_t *buf = malloc(len ? len : 1);
-	int err = 0, i;
+	int err = 0;
 
 	if (!buf)
 		return -ENOMEM;
-	for (i = 0; i < niov; i++) {
-		memcpy(buf + pos, iov[i].iov_base, iov[i].iov_len);
-		pos += iov[i].iov_len;
-	}
+	iov_copy(iov, niov, buf, true);
 	pthread_mutex_lock(&q->lock);
 	for_each_piece(q, off, len, vc, in, n, done) {
 		err = write_cluster(b, vc, in, buf + done, n);
