@@ -25,6 +25,23 @@ wait_for() { t=$(($1 * 10)); shift; while [ $t -gt 0 ]; do "$@" && return 0; sle
 md5() { md5sum "$1" | cut -d' ' -f1; }
 drv_of() { basename "$(readlink "$1/driver" 2>/dev/null)"; }
 sysval() { cat "$1" 2>/dev/null; }
+# FILE's value is VALUE, read anew at each call (a "$(...)" in a wait_for's
+# arguments would be read once, before the wait)
+sysval_is() { [ "$(sysval "$1")" = "$2" ]; }
+# request SECONDS "MONITOR COMMAND" COMMAND...: ask the host for the monitor
+# command until COMMAND succeeds (polled), SECONDS at most. Asking again is
+# harmless (each request is idempotent) and covers a request line the host
+# never read whole: a kernel message printed on the console at the same moment
+# can land inside it.
+request() {
+	secs=$1 req=$2; shift 2
+	while [ $secs -gt 0 ]; do
+		echo "HVXREQ $req"
+		wait_for 5 "$@" && return 0
+		secs=$((secs - 5))
+	done
+	return 1
+}
 
 # the plan goes last (TAP 13 allows it): the count is whatever ran
 echo "TAP version 13"
@@ -129,8 +146,7 @@ check blk_ro_refuses_write sh -c '! dd if=/dev/zero of=/dev/hvdb bs=4k count=1 c
 check blk_ro_content [ "$(md5 /dev/hvdb)" = "$RO_MD5" ]
 
 # Resize from the host: config change interrupt, new capacity.
-echo "HVXREQ block_resize d0 ${RESIZE_MIB}M"
-check blk_resize wait_for 30 [ "$(sysval /sys/block/hvda/size)" = $((RESIZE_MIB * 2048)) ]
+check blk_resize request 30 "block_resize d0 ${RESIZE_MIB}M" sysval_is /sys/block/hvda/size $((RESIZE_MIB * 2048))
 
 # ---- net ----
 IF=
@@ -142,7 +158,7 @@ IF=${IF:-eth0}
 check net_mac [ "$(sysval /sys/class/net/$IF/address)" = "$MAC" ]
 ip link set lo up
 ip link set $IF up
-check net_link_up wait_for 10 [ "$(sysval /sys/class/net/$IF/carrier)" = 1 ]
+check net_link_up wait_for 10 sysval_is /sys/class/net/$IF/carrier 1
 cat > /tmp/udhcpc.sh <<'EOF'
 #!/bin/sh
 [ "$1" = bound ] || exit 0
@@ -170,10 +186,8 @@ net_from_host() {
 }
 check net_receive_from_host net_from_host
 
-echo "HVXREQ set_link n0 off"
-check net_link_down_event wait_for 30 [ "$(sysval /sys/class/net/$IF/carrier)" = 0 ]
-echo "HVXREQ set_link n0 on"
-check net_link_up_event wait_for 30 [ "$(sysval /sys/class/net/$IF/carrier)" = 1 ]
+check net_link_down_event request 30 "set_link n0 off" sysval_is /sys/class/net/$IF/carrier 0
+check net_link_up_event request 30 "set_link n0 on" sysval_is /sys/class/net/$IF/carrier 1
 check net_no_rx_errors [ "$(sysval /sys/class/net/$IF/statistics/rx_errors)" = 0 ]
 
 # Mergeable buffers far smaller than a frame: each one is assembled from many.
@@ -182,7 +196,7 @@ small_bufs() {
 	insmod /modules/hvx_vnet.ko mrg_buf_len=256 || return 1
 	wait_for 5 test -e /sys/class/net/$IF || return 1
 	ip link set $IF up
-	wait_for 10 [ "$(sysval /sys/class/net/$IF/carrier)" = 1 ] || return 1
+	wait_for 10 sysval_is /sys/class/net/$IF/carrier 1 || return 1
 	ip addr add 10.0.2.15/24 dev $IF
 	ip route add default via 10.0.2.2
 	net_echo 2 && net_from_host

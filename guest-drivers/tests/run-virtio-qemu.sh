@@ -129,8 +129,8 @@ qemu=$!
 # Answer the guest's requests on the monitor while it runs.
 tail -n +1 -F --pid=$qemu "$OUT/console.log" 2>/dev/null | while IFS= read -r line; do
 	case $line in
-	HVXREQ*)
-		cmd=${line#HVXREQ }
+	*HVXREQ*)
+		cmd=${line#*HVXREQ }
 		cmd=${cmd%$'\r'}
 		echo "$cmd" >"$OUT/mon.in"
 		;;
