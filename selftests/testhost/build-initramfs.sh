@@ -88,6 +88,7 @@ done
 (cd "$top" && {
 	find selftests -maxdepth 1 \( -name Makefile -o -name '*.[ch]' \)
 	find selftests/lib -name '*.[chSo]'
+	find selftests/multiboot -type f
 	find uapi userspace-tools -name '*.[ch]'
 } | cpio -pdm --quiet "$root/src")
 ln "$root"/tests/* "$root/src/selftests/"

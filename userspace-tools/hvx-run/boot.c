@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * boot.c - the Linux x86 64-bit boot protocol (Documentation/arch/x86/boot.rst):
- * bzImage and initrd in RAM, zero page with e820, identity page tables, GDT, BSP registers.
+ * bzImage and initrd in RAM, zero page with e820, identity page tables, GDT, BSP registers;
+ * multiboot kernels are handed to multiboot.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -135,6 +136,7 @@ static const struct boot_files *files;
 static uint8_t *bz, *initrd;
 static size_t bz_size, initrd_size, setup_size, hdr_end;
 static uint16_t version;
+static bool is_bzimage;
 static char cmdline[CMDLINE_MAX];
 
 static uint64_t mono_ns(void)
@@ -186,9 +188,18 @@ void boot_read(const struct boot_files *f)
 
 	files = f;
 	bz = read_file("kernel", f->kernel, &bz_size);
+	is_bzimage = bz_size >= 0x1000 && get16(bz + HDR_BOOT_FLAG) == 0xaa55 &&
+		     !memcmp(bz + HDR_MAGIC, "HdrS", 4);
+	if (!is_bzimage && multiboot_detect(bz, bz_size)) {
+		multiboot_read(f->kernel, bz, bz_size);
+		if (f->initrd)
+			initrd = read_file("initrd", f->initrd, &initrd_size);
+		return;
+	}
 	if (bz_size < 0x1000 || get16(bz + HDR_BOOT_FLAG) != 0xaa55 ||
 	    memcmp(bz + HDR_MAGIC, "HdrS", 4))
-		die(ST_USAGE, "kernel %s: not a Linux bzImage (no boot sector / \"HdrS\" header)",
+		die(ST_USAGE, "kernel %s: neither a Linux bzImage (no boot sector / \"HdrS\" header) "
+		    "nor a multiboot kernel",
 		    f->kernel);
 	version = get16(bz + HDR_VERSION);
 	if (version < 0x020c)
@@ -221,6 +232,15 @@ void boot_load(void)
 	uint8_t *zp = gpa_to_hva(ZERO_PAGE, 4096), *bda = gpa_to_hva(0, 4096);
 	uint64_t pref, kernel_end, initrd_max, initrd_addr = 0;
 	size_t cmdline_len = strlen(cmdline);
+
+	if (!is_bzimage) {
+		multiboot_load(files->cmdline, initrd, initrd_size, files->initrd);
+		/* Without the in-kernel local APIC only vCPU 0 can run. */
+		mptable_write(vm.lapic ? vm.nr_vcpus : 1);
+		free(initrd);
+		free(bz);
+		return;
+	}
 
 	/*
 	 * The protected-mode kernel goes at 1 MiB.  Its decompressor then
@@ -308,6 +328,10 @@ void boot_setup_bsp(struct vcpu *vcpu)
 	struct hvx_sregs s;
 	struct hvx_regs r;
 
+	if (!is_bzimage) {
+		multiboot_setup_bsp(vcpu);
+		return;
+	}
 	if (ioctl(vcpu->fd, HVX_GET_SREGS, &s))
 		die(ST_INTERNAL, "HVX_GET_SREGS: %s", strerror(errno));
 	memset(s.reserved, 0, sizeof(s.reserved));

@@ -125,6 +125,13 @@ void boot_read(const struct boot_files *f);
 void boot_load(void);
 void boot_setup_bsp(struct vcpu *vcpu);
 
+/* multiboot.c: Multiboot v1 kernels (kvm-unit-tests), read by boot_read(). */
+bool multiboot_detect(const uint8_t *buf, size_t size);
+void multiboot_read(const char *path, const uint8_t *image, size_t size);
+void multiboot_load(const char *cmdline, const uint8_t *module, size_t module_size,
+		    const char *module_path);
+void multiboot_setup_bsp(struct vcpu *vcpu);
+
 /* mptable.c: the Intel MultiProcessor table the guest finds the I/O APIC in. */
 #define IOAPIC_BASE	0xfec00000ull
 #define LAPIC_BASE	0xfee00000ull

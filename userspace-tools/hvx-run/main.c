@@ -20,16 +20,19 @@
 int verbose;
 
 static const char usage[] =
-"usage: hvx-run -k BZIMAGE [-i INITRD] [-p CMDLINE] [-m SIZE] [-c N] [-d FILE[,ro]]...\n"
+"usage: hvx-run -k KERNEL [-i INITRD] [-p CMDLINE] [-m SIZE] [-c N] [-d FILE[,ro]]...\n"
 "               [-n tap=NAME[,mac=MAC]]... [--qmp PATH] [-v]\n"
 "       hvx-run --incoming file:SNAPSHOT|tcp:[ADDRESS]:PORT [-m SIZE] [-c N] [-d FILE]...\n"
 "               [-n tap=NAME]... [--qmp PATH]\n"
-"Boots a Linux bzImage (x86 64-bit boot protocol) in an hvx virtual machine,\n"
-"with its serial console (ttyS0) on stdin/stdout.\n"
+"Boots a Linux bzImage (x86 64-bit boot protocol), or a multiboot (v1) kernel such\n"
+"as kvm-unit-tests' x86/*.flat, in an hvx virtual machine, with its serial console\n"
+"(ttyS0) on stdin/stdout.\n"
 "\n"
-"  -k, --kernel BZIMAGE  the kernel (boot protocol 2.12 or later, 64-bit entry)\n"
-"  -i, --initrd FILE     an initramfs, loaded high in RAM\n"
-"  -p, --params CMDLINE  the kernel command line, e.g. \"console=ttyS0\"\n"
+"  -k, --kernel KERNEL   a bzImage (boot protocol 2.12 or later, 64-bit entry), or an\n"
+"                        ELF or a.out-kludge image with a multiboot header\n"
+"  -i, --initrd FILE     an initramfs, loaded high in RAM (multiboot: module 0)\n"
+"  -p, --params CMDLINE  the kernel command line, e.g. \"console=ttyS0\" (multiboot:\n"
+"                        the kernel's file name, a space, then CMDLINE)\n"
 "  -m, --memory SIZE     guest RAM, with K, M or G (default 256M, plain numbers are MiB)\n"
 "  -c, --cpus N          vCPUs (default 1); the guest starts vCPUs 1..N-1 by INIT/SIPI\n"
 "  -d, --disk FILE[,ro][,format=raw|qcow2][,snapshot=NAME]\n"
@@ -69,6 +72,7 @@ static const char usage[] =
 "   11  the guest triple-faulted (shutdown) without a kernel panic\n"
 "   12  the guest kernel panicked (\"Kernel panic - not syncing\" on its console)\n"
 "   13  internal error: an exit or ioctl hvx-run cannot handle, with details\n"
+"  2V+1 the guest wrote V to port 0xf4 (QEMU's isa-debug-exit; kvm-unit-tests: 1 pass)\n"
 "  130  SIGINT, or Ctrl-A x\n"
 "  143  SIGTERM\n";
 
@@ -269,7 +273,7 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		bad_usage("unexpected argument '%s'", argv[optind]);
 	if (!files.kernel && !incoming)
-		bad_usage("no kernel: -k BZIMAGE is required");
+		bad_usage("no kernel: -k KERNEL is required");
 	/* Linux's boot code and page tables need room; the MMIO hole caps the rest. */
 	if (ram_size < (64ull << 20) || ram_size % (1 << 20))
 		bad_usage("-m: RAM must be a whole number of MiB, at least 64M");
