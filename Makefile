@@ -10,6 +10,8 @@
 #   make fuzz       both fuzzers for FUZZ_SECONDS each, in the 2-CPU SVM host and the 2-CPU VMX host
 #   make fuzz-qcow2 the qcow2 tests with QCOW2_FUZZ (100,000) mutated images, on this machine
 #   make check-debug  the suite in SVM hosts booting a debug kernel (lockdep, KASAN, kmemleak, UBSAN)
+#   make kvm-unit-tests  upstream kvm-unit-tests (KUT_SRC, outside the project) under hvx-run and
+#                   QEMU+KVM in the 2-CPU SVM host: one table (KUT_TESTS=a,b for some)
 #   make install    installs hvx.ko and the udev rule for the running kernel
 
 # Debian's kernels: Debian 12's 6.1 and Debian 13's 6.12 (bookworm-backports),
@@ -121,6 +123,20 @@ check-debug: deps
 	$(MAKE) tools selftests
 	$(TESTHOST)/check-debug.sh $(BUILD) $(KVER_61) $(KVER_612)
 
+# kvm-unit-tests (GPL-2.0) stays outside the project: built from KUT_SRC into
+# ~/.cache/hvx, its tests packed beside the host's initramfs and QEMU's.
+KUT_SRC ?= $(CURDIR)/../shared/kvm-unit-tests
+KUT_TIMEOUT ?= 90
+kvm-unit-tests: deps
+	@if [ ! -f "$(KUT_SRC)/x86/unittests.cfg" ]; then \
+		echo "kvm-unit-tests: SKIP: no kvm-unit-tests sources in $(KUT_SRC) (set KUT_SRC=DIR)"; exit 0; fi; \
+	set -e; \
+	$(MAKE) $(BUILD)/bench.cpio.gz; \
+	$(TESTHOST)/build-kvm-unit-tests.sh "$(KUT_SRC)" $(BUILD)/kut-tests.cpio.gz; \
+	cat $(BUILD)/bench.cpio.gz $(BUILD)/kut-tests.cpio.gz >$(BUILD)/kut.cpio.gz; \
+	$(TESTHOST)/run-qemu.sh kut-svm $(HOST_KVER) $(BUILD)/kut.cpio.gz $(BUILD)/logs -smp 2 -mem 1024 \
+		-tests kvm_unit_tests.sh -append "KUT_TIMEOUT=$(KUT_TIMEOUT) $(if $(KUT_TESTS),KUT_TESTS=$(KUT_TESTS)) hvxtimeout=7000" -timeout 7200
+
 check: deps
 	$(MAKE) W=1 initramfs
 	$(TESTHOST)/check.sh $(BUILD) $(KVER_61) $(KVER_612)
@@ -154,5 +170,5 @@ clean:
 	$(MAKE) -C guest-drivers KVER=$(KVER) clean
 	rm -rf $(BUILD)
 
-.PHONY: all deps module tools selftests guest-drivers guest-tests initramfs run bench soak fuzz fuzz-qcow2 check check-debug deb dkms-check install clean
+.PHONY: all deps module tools selftests guest-drivers guest-tests initramfs run bench soak fuzz fuzz-qcow2 check check-debug kvm-unit-tests deb dkms-check install clean
 .PHONY: $(BUILD)/bench.cpio.gz

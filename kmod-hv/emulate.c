@@ -118,7 +118,8 @@ struct hvx_mov {
 
 /*
  * Decode the MOV forms compilers emit for MMIO (readl/writel and friends):
- * 88/89/8A/8B, C6/C7 with an immediate, and 0F B6/B7 (MOVZX).  Anything
+ * 88/89/8A/8B, C6/C7 with an immediate, 0F B6/B7 (MOVZX), and A0-A3 (the
+ * accumulator and an absolute address, as for a constant MMIO pointer).  Anything
  * else is refused: the VMM gets an emulation error, the host stays safe.
  */
 static int hvx_decode_mov(const u8 *b, int avail, bool long_mode, bool cs_db,
@@ -156,6 +157,17 @@ static int hvx_decode_mov(const u8 *b, int avail, bool long_mode, bool cs_db,
 
 	op = b[i++];
 	switch (op) {
+	case 0xa0: case 0xa1: case 0xa2: case 0xa3:
+		/* AL/eAX to or from an absolute address (moffs), no ModRM. */
+		m->store = op >= 0xa2;
+		m->size = (op & 1) ? op_bytes : 1;
+		m->dst_size = m->size;
+		m->reg = 0;
+		i += addr_bits / 8;
+		if (i > avail)
+			return -EINVAL;
+		m->len = i;
+		return 0;
 	case 0x88: m->store = true; m->size = 1; break;
 	case 0x89: m->store = true; m->size = op_bytes; break;
 	case 0x8a: m->size = 1; break;

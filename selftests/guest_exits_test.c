@@ -315,6 +315,35 @@ static void test_mmio(void)
 	teardown(&vm, &v);
 }
 
+/* MOV between the accumulator and an absolute address: A3, REX.W A1, A0. */
+static void test_mmio_moffs(void)
+{
+	struct guest_vm vm;
+	struct guest_vcpu v;
+	struct hvx_run *run;
+	struct hvx_regs r;
+	bool ok;
+
+	if (!setup(&vm, &v, PAYLOAD(mmio_moffs64))) {
+		ktap_result(false, "mmio_absolute_address_forms");
+		return;
+	}
+	run = v.run;
+	ok = guest_run(&v) == HVX_EXIT_MMIO && run->mmio.is_write &&
+	     run->mmio.phys_addr == 0xd0000020 && run->mmio.len == 4 &&
+	     *(uint32_t *)run->mmio.data == 0x5566;
+	ok = ok && guest_run(&v) == HVX_EXIT_MMIO && !run->mmio.is_write &&
+	     run->mmio.phys_addr == 0xd0000028 && run->mmio.len == 8;
+	memcpy(run->mmio.data, &(uint64_t){ 0x0102030405060708ull }, 8);
+	ok = ok && guest_run(&v) == HVX_EXIT_MMIO && !run->mmio.is_write &&
+	     run->mmio.phys_addr == 0xd0000024 && run->mmio.len == 1;
+	run->mmio.data[0] = 0x99;
+	ok = ok && guest_run_to_ucall(&v, &r) == UCALL_SYNC;
+	ktap_result(ok && r.r11 == 0x0102030405060708ull && r.r12 == 0x0102030405060799ull,
+		    "mmio_absolute_address_forms");
+	teardown(&vm, &v);
+}
+
 static void test_unsupported_mmio(void)
 {
 	struct guest_vm vm;
@@ -381,13 +410,14 @@ int main(void)
 
 	guest_require_vcpus();
 	vendor = hvx_vendor_or_exit();
-	ktap_plan(15);
+	ktap_plan(16);
 	test_cpuid();
 	test_hypercall(vendor == HVX_VENDOR_INTEL_VMX);
 	test_msrs();
 	test_triple_fault();
 	test_string_io();
 	test_mmio();
+	test_mmio_moffs();
 	test_unsupported_mmio();
 	test_ins_into_mmio();
 	test_failed_entry();

@@ -182,6 +182,20 @@ PAYLOAD(mmio64)
 	out %eax, $UCALL_PORT
 END(mmio64)
 
+/* The accumulator forms with an absolute address (A0-A3), as a constant MMIO pointer compiles to. */
+PAYLOAD(mmio_moffs64)
+	mov $0x5566, %eax
+	movabs %eax, 0xd0000020
+	movabs 0xd0000028, %rax
+	mov %rax, %r11
+	movabs 0xd0000024, %al
+	mov %rax, %r12
+	mov $UCALL_SYNC, %eax
+	out %eax, $UCALL_PORT
+	mov $UCALL_DONE, %eax
+	out %eax, $UCALL_PORT
+END(mmio_moffs64)
+
 /* An MMIO access the decoder does not know: an emulation error. */
 PAYLOAD(mmio_bad64)
 	mov $0xd0000000, %rbx

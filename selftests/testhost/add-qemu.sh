@@ -17,8 +17,9 @@ while read -r lib; do
 	cp -L "$lib" "$root$lib"
 done
 # -M microvm loads only its own firmware (boot_bench); -M pc SeaBIOS, the
-# -kernel loader and the vAPIC option ROM (virtio_bench: PCI devices).
-cp -L /usr/share/qemu/bios-microvm.bin /usr/share/qemu/linuxboot_dma.bin \
+# -kernel loaders (Linux, multiboot: kvm_unit_tests.sh) and the vAPIC option
+# ROM (virtio_bench: PCI devices).
+cp -L /usr/share/qemu/bios-microvm.bin /usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/multiboot_dma.bin \
 	/usr/share/qemu/kvmvapic.bin "$root/usr/share/qemu/"
 cp -L /usr/share/seabios/bios-256k.bin "$root/usr/share/seabios/"
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out"
