@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* lapic.c - the in-kernel local APIC: xAPIC registers, timer, IPIs, MSIs and interrupt delivery into the guest. */
 #include <linux/hrtimer.h>
+#include <linux/math64.h>
 #include <linux/kernel.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -15,6 +16,7 @@
 #include <asm/apicdef.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
+#include <asm/tsc.h>
 
 #include "hvx.h"
 #include "trace.h"
@@ -32,7 +34,8 @@ struct hvx_lapic {
 	u32 tpr, ldr, dfr, svr, icr_hi;
 	u32 lvt[APIC_LVT_COUNT];
 	u32 timer_initial, timer_dcr;
-	u64 timer_period_ns;	/* 0: not running */
+	u64 timer_period_ns;	/* 0: not running (one-shot or periodic) */
+	u64 tsc_deadline;	/* TSC-deadline mode: the guest TSC it fires at; 0: disarmed */
 	ktime_t timer_expires;
 	struct hrtimer timer;
 	/* Requests are raised from any context, so IRR is atomic bits. */
@@ -146,6 +149,11 @@ static u32 lapic_dcr_divisor(u32 dcr)
 	return 1u << ((v + 1) & 7);	/* 0b111 divides by 1 */
 }
 
+static bool lapic_deadline_mode(struct hvx_lapic *apic)
+{
+	return (READ_ONCE(apic->lvt[0]) & APIC_LVT_TIMER_MODE) == APIC_LVT_TIMER_TSCDEADLINE;
+}
+
 static u32 lapic_timer_divisor(struct hvx_lapic *apic)
 {
 	return lapic_dcr_divisor(apic->timer_dcr);
@@ -158,6 +166,9 @@ static enum hrtimer_restart lapic_timer_fn(struct hrtimer *timer)
 
 	if (!(lvt & APIC_LVT_MASKED) && lapic_enabled(apic))
 		lapic_raise(apic, lvt & 0xff, HVX_IRQ_TIMER);
+	/* A deadline that has fired reads 0 (SDM vol. 3, 11.5.4.1). */
+	if ((lvt & APIC_LVT_TIMER_MODE) == APIC_LVT_TIMER_TSCDEADLINE)
+		WRITE_ONCE(apic->tsc_deadline, 0);
 	if ((lvt & APIC_LVT_TIMER_MODE) == APIC_LVT_TIMER_PERIODIC &&
 	    apic->timer_period_ns) {
 		hrtimer_forward_now(timer, ns_to_ktime(apic->timer_period_ns));
@@ -183,6 +194,39 @@ static void lapic_timer_start(struct hvx_lapic *apic)
 	apic->timer_period_ns = ns;
 	apic->timer_expires = ktime_add_ns(ktime_get(), ns);
 	hrtimer_start(&apic->timer, apic->timer_expires, HRTIMER_MODE_ABS_HARD);
+}
+
+/*
+ * TSC-deadline mode: fire when the guest's TSC reaches @deadline.  The
+ * guest's TSC runs at the host's rate (hvx offsets it, never scales it),
+ * so the distance converts to host time through tsc_khz.
+ */
+static void lapic_deadline_arm(struct hvx_lapic *apic, u64 deadline, u64 guest_tsc)
+{
+	u64 ns = 0;
+
+	hrtimer_cancel(&apic->timer);
+	apic->timer_period_ns = 0;
+	WRITE_ONCE(apic->tsc_deadline, deadline);
+	if (!deadline)
+		return;
+	if (deadline > guest_tsc)
+		ns = mul_u64_u32_div(deadline - guest_tsc, 1000000, tsc_khz);
+	apic->timer_expires = ktime_add_ns(ktime_get(), ns);
+	hrtimer_start(&apic->timer, apic->timer_expires, HRTIMER_MODE_ABS_HARD);
+}
+
+/* IA32_TSC_DEADLINE: 0 outside TSC-deadline mode and once fired. */
+u64 hvx_lapic_get_deadline(struct hvx_vcpu *vcpu)
+{
+	return lapic_deadline_mode(vcpu->lapic) ? READ_ONCE(vcpu->lapic->tsc_deadline) : 0;
+}
+
+/* A write outside TSC-deadline mode is ignored; 0 disarms. */
+void hvx_lapic_set_deadline(struct hvx_vcpu *vcpu, u64 deadline, u64 guest_tsc)
+{
+	if (lapic_deadline_mode(vcpu->lapic))
+		lapic_deadline_arm(vcpu->lapic, deadline, guest_tsc);
 }
 
 static u32 lapic_timer_current(struct hvx_lapic *apic)
@@ -431,6 +475,13 @@ static void lapic_write(struct hvx_lapic *apic, u32 reg, u32 val)
 
 		if (!(apic->svr & APIC_SPIV_APIC_ENABLED))
 			val |= APIC_LVT_MASKED;
+		/* Changing the timer's mode disarms it, whatever it was counting. */
+		if (reg == APIC_LVTT && ((val ^ *lvt) & APIC_LVT_TIMER_MODE)) {
+			hrtimer_cancel(&apic->timer);
+			apic->timer_period_ns = 0;
+			apic->timer_initial = 0;
+			WRITE_ONCE(apic->tsc_deadline, 0);
+		}
 		WRITE_ONCE(*lvt, val & mask);
 		return;
 	}
@@ -462,6 +513,9 @@ static void lapic_write(struct hvx_lapic *apic, u32 reg, u32 val)
 		lapic_send_ipi(apic, val);
 		break;
 	case APIC_TMICT:
+		/* In TSC-deadline mode the count is ignored (the MSR rules). */
+		if (lapic_deadline_mode(apic))
+			break;
 		apic->timer_initial = val;
 		lapic_timer_start(apic);
 		break;
@@ -508,11 +562,13 @@ void hvx_lapic_get(struct hvx_vcpu *vcpu, struct hvx_lapic_state *st)
 	s64 left;
 	u32 reg;
 
-	if (apic->timer_period_ns && hrtimer_active(&apic->timer)) {
+	if ((apic->timer_period_ns || READ_ONCE(apic->tsc_deadline)) &&
+	    hrtimer_active(&apic->timer)) {
 		left = ktime_to_ns(ktime_sub(apic->timer_expires, ktime_get()));
 		st->flags |= HVX_LAPIC_TIMER_RUNNING;
 		st->timer_ns_left = max_t(s64, left, 0);
 	}
+	st->tsc_deadline = hvx_lapic_get_deadline(vcpu);
 	for (reg = 0; reg < sizeof(st->regs); reg += 16)
 		st->regs[reg / 4] = lapic_read(apic, reg);
 }
@@ -529,6 +585,7 @@ int hvx_lapic_set(struct hvx_vcpu *vcpu, const struct hvx_lapic_state *st)
 	u32 svr = lapic_saved(st, APIC_SPIV) & 0x11ff;
 	u32 lvtt = lapic_saved(st, APIC_LVTT) & 0x700ff;
 	u32 initial = lapic_saved(st, APIC_TMICT), dcr = lapic_saved(st, APIC_TDCR) & 0xb;
+	bool deadline_mode = (lvtt & APIC_LVT_TIMER_MODE) == APIC_LVT_TIMER_TSCDEADLINE;
 	u64 period = 0;
 	int i;
 
@@ -537,8 +594,13 @@ int hvx_lapic_set(struct hvx_vcpu *vcpu, const struct hvx_lapic_state *st)
 		return -EINVAL;
 	if (!(svr & APIC_SPIV_APIC_ENABLED))
 		lvtt |= APIC_LVT_MASKED;
+	/* A deadline only in TSC-deadline mode; running there means armed. */
+	if (st->tsc_deadline && !deadline_mode)
+		return -EINVAL;
+	if (deadline_mode && !st->tsc_deadline != !(st->flags & HVX_LAPIC_TIMER_RUNNING))
+		return -EINVAL;
 	/* A running timer must be one this APIC could have started. */
-	if (st->flags & HVX_LAPIC_TIMER_RUNNING) {
+	if ((st->flags & HVX_LAPIC_TIMER_RUNNING) && !deadline_mode) {
 		period = (u64)initial * lapic_dcr_divisor(dcr);
 		if ((lvtt & APIC_LVT_TIMER_MODE) == APIC_LVT_TIMER_PERIODIC)
 			period = max_t(u64, period, APIC_MIN_PERIOD_NS);
@@ -568,8 +630,9 @@ int hvx_lapic_set(struct hvx_vcpu *vcpu, const struct hvx_lapic_state *st)
 	/* Vectors 0-15 are illegal: never pending or in service. */
 	((u32 *)apic->isr)[0] &= ~0xffffu;
 	((u32 *)apic->irr)[0] &= ~0xffffu;
-	apic->timer_initial = initial;
+	apic->timer_initial = deadline_mode ? 0 : initial;
 	apic->timer_dcr = dcr;
+	WRITE_ONCE(apic->tsc_deadline, st->tsc_deadline);
 	if (st->flags & HVX_LAPIC_TIMER_RUNNING) {
 		apic->timer_period_ns = period;
 		apic->timer_expires = ktime_add_ns(ktime_get(), st->timer_ns_left);

@@ -59,6 +59,11 @@ static int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_MTRRcap:
 		*data = 0;	/* no MTRRs: guests keep write-back */
 		return 0;
+	case MSR_IA32_TSC_DEADLINE:
+		if (!vcpu->lapic)
+			return -ENOENT;
+		*data = hvx_lapic_get_deadline(vcpu);
+		return 0;
 	default:
 		return -ENOENT;
 	}
@@ -127,6 +132,17 @@ static int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data)
 			return -EINVAL;
 		vcpu->msr_apic_base = data;
 		return 0;
+	case MSR_IA32_TSC_DEADLINE: {
+		u64 tsc;
+
+		if (!vcpu->lapic)
+			return -ENOENT;
+		ret = hvx_ops->get_msr(vcpu, MSR_IA32_TSC, &tsc);
+		if (ret)
+			return ret;
+		hvx_lapic_set_deadline(vcpu, data, tsc);
+		return 0;
+	}
 	default:
 		return -ENOENT;
 	}

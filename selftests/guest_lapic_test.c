@@ -9,7 +9,8 @@
 #include "hvx_util.h"
 #include "lib/guest.h"
 
-enum { OP_READ, OP_WRITE, OP_STI_HLT, OP_CLI_HLT, OP_SPIN, OP_END };
+enum { OP_READ, OP_WRITE, OP_STI_HLT, OP_CLI_HLT, OP_SPIN, OP_END, OP_DEADLINE_IN,
+       OP_DEADLINE_READ, OP_RDTSC };
 
 struct lapic_guest {
 	struct guest_vm vm;
@@ -109,6 +110,8 @@ static void test_guest(void)
 {
 	struct lapic_guest g;
 	struct hvx_vm_stats st;
+	struct hvx_lapic_state ls;
+	uint64_t deadline;
 	struct delayed d;
 	pthread_t t;
 	uint64_t count;
@@ -150,6 +153,49 @@ static void test_guest(void)
 		     !(apic_read(&g, 0x220) & (1u << 1));
 	}
 	ktap_result(ok, "timer_periodic");
+
+	/*
+	 * TSC-deadline mode (LVT timer mode 2, vector 0x4a): armed 2 million
+	 * TSC cycles ahead, STI;HLT wakes on the timer no earlier than the
+	 * deadline, and the MSR then reads 0.
+	 */
+	count = g.r.rcx;
+	ok = !apic_write(&g, 0x320, 0x4004a) && !step(&g, OP_DEADLINE_IN, 2000000, 0);
+	deadline = g.r.rbx;
+	ok = ok && !step(&g, OP_DEADLINE_READ, 0, 0) && (g.r.rbx == deadline || g.r.rbx == 0) &&
+	     !step(&g, OP_STI_HLT, 0, 0) && g.r.rcx == count + 1 && g.r.r9 == 0x4a &&
+	     !step(&g, OP_RDTSC, 0, 0) && g.r.rbx >= deadline &&
+	     !step(&g, OP_DEADLINE_READ, 0, 0) && g.r.rbx == 0;
+	ktap_result(ok, "tsc_deadline_fires_after_deadline");
+
+	/* Armed far ahead: the MSR and HVX_GET_LAPIC show it; 0 disarms it. */
+	ok = !step(&g, OP_DEADLINE_IN, 1ull << 40, 0);
+	deadline = g.r.rbx;
+	ok = ok && !step(&g, OP_DEADLINE_READ, 0, 0) && g.r.rbx == deadline &&
+	     !ioctl(g.v.fd, HVX_GET_LAPIC, &ls) && ls.tsc_deadline == deadline &&
+	     (ls.flags & HVX_LAPIC_TIMER_RUNNING) && ls.timer_ns_left > 1000000000ull &&
+	     !ioctl(g.v.fd, HVX_SET_LAPIC, &ls) &&
+	     !step(&g, OP_DEADLINE_READ, 0, 0) && g.r.rbx == deadline &&
+	     !step(&g, OP_DEADLINE_IN, 0, 0) && !step(&g, OP_DEADLINE_READ, 0, 0) &&
+	     g.r.rbx == 0 && !ioctl(g.v.fd, HVX_GET_LAPIC, &ls) && !ls.tsc_deadline &&
+	     !(ls.flags & HVX_LAPIC_TIMER_RUNNING);
+	/* a deadline outside TSC-deadline mode, or running without one: EINVAL */
+	ls.tsc_deadline = 5;
+	ok = ok && ioctl(g.v.fd, HVX_SET_LAPIC, &ls) == -1 && errno == EINVAL;
+	ls.tsc_deadline = 0;
+	ls.flags = HVX_LAPIC_TIMER_RUNNING;
+	ok = ok && ioctl(g.v.fd, HVX_SET_LAPIC, &ls) == -1 && errno == EINVAL;
+	ktap_result(ok, "tsc_deadline_read_saved_disarmed");
+
+	/* A deadline already past fires at once; the initial count is ignored. */
+	count = g.r.rcx;
+	ok = !step(&g, OP_DEADLINE_IN, 1, 0) && !step(&g, OP_STI_HLT, 0, 0) &&
+	     g.r.rcx == count + 1 && g.r.r9 == 0x4a && !apic_write(&g, 0x380, 1000000) &&
+	     apic_read(&g, 0x390) == 0 && !step(&g, OP_DEADLINE_READ, 0, 0) && g.r.rbx == 0;
+	/* back to one-shot: writes to the MSR are ignored there */
+	ok = ok && !apic_write(&g, 0x320, 0x1004a) && !step(&g, OP_DEADLINE_IN, 1000, 0) &&
+	     !step(&g, OP_DEADLINE_READ, 0, 0) && g.r.rbx == 0;
+	ktap_result(ok, "tsc_deadline_past_and_mode_rules");
 
 	/* An MSI from another thread wakes the vCPU out of HLT. */
 	count = g.r.rcx;
@@ -355,7 +401,7 @@ static void test_init_sipi(void)
 int main(void)
 {
 	guest_require_vcpus();
-	ktap_plan(32);
+	ktap_plan(35);
 	test_api();
 	test_guest();
 	test_irqfd();

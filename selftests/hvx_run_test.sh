@@ -66,7 +66,7 @@ kill_running() {
 	rc=$?
 }
 
-ktap_plan 22
+ktap_plan 23
 mkdir -p $T
 head -c 8192 /dev/zero >$T/zero.img
 
@@ -110,7 +110,7 @@ neutral_skip=
 term_skip=
 [ -n "$bochs_smp" ] && term_skip="the 1-CPU Bochs host and the SVM hosts run this boot"
 if [ -n "$skip" ]; then
-	for t in guest_reaches_init guest_cpuinfo_has_hypervisor_flag guest_cpuid_signature_is_hvx guest_timer_ticks guest_ram_matches_m guest_log_has_no_warnings poweroff_is_status_0 device_state_round_trips smp_guest_brings_up_two_vcpus panic_is_status_12 reboot_is_status_10 sigterm_is_status_143 vm_gone_after_sigterm vm_gone_after_sigkill; do
+	for t in guest_reaches_init guest_cpuinfo_has_hypervisor_flag guest_cpuid_signature_is_hvx guest_tsc_deadline_clockevent guest_timer_ticks guest_ram_matches_m guest_log_has_no_warnings poweroff_is_status_0 device_state_round_trips smp_guest_brings_up_two_vcpus panic_is_status_12 reboot_is_status_10 sigterm_is_status_143 vm_gone_after_sigterm vm_gone_after_sigkill; do
 		ktap_skip $t "$skip"
 	done
 else
@@ -127,6 +127,9 @@ else
 	ktap_result guest_cpuinfo_has_hypervisor_flag $?
 	[ "$(marker poweroff cpuid-signature)" = "hvxhvxhvxhvx 0x40000001" ]
 	ktap_result guest_cpuid_signature_is_hvx $?
+	# The guest's local APIC timer runs in TSC-deadline mode (the ticks below).
+	[ "$(marker poweroff tsc-deadline)" = "yes lapic-deadline" ]
+	ktap_result guest_tsc_deadline_clockevent $?
 	set -- $(marker poweroff uptime) $(marker poweroff jiffies)
 	# Over a 1 s sleep: uptime by 0.9-5 s; jiffies (HZ 250) by at least 200.
 	awk -v u1="$1" -v u2="$2" -v j1="${3:-0}" -v j2="${4:-0}" \

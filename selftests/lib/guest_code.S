@@ -371,7 +371,9 @@ END(merge_stress64)
  * 0x40 at 0x20100, 0x41 at 0x20108, ...) and EOI the local APIC, then obeys the
  * VMM after each UCALL_SYNC: RSI 0 reads APIC register RDI into RBX, 1
  * writes EDX to it, 2 does STI;HLT;CLI, 3 CLI;HLT, 4 spins with
- * interrupts on until the count reaches RDX, 5 ends.  Every SYNC reports
+ * interrupts on until the count reaches RDX, 5 ends, 6 writes
+ * IA32_TSC_DEADLINE with the TSC plus RDI (0 if RDI is 0; the value in
+ * RBX), 7 reads it into RBX, 8 reads the TSC into RBX.  Every SYNC reports
  * the interrupt count in RCX and the last vector in R9.
  */
 PAYLOAD(lapic64)
@@ -432,11 +434,42 @@ PAYLOAD(lapic64)
 	hlt
 	jmp 2b
 6:	cmp $4, %rsi
-	jne 8f
+	jne 9f
 	sti
 7:	cmp %rdx, 0x20000
 	jb 7b
 	cli
+	jmp 2b
+9:	cmp $6, %rsi
+	jne 10f
+	xor %eax, %eax
+	xor %edx, %edx
+	test %rdi, %rdi
+	jz 11f
+	rdtsc
+	shl $32, %rdx
+	or %rdx, %rax
+	add %rdi, %rax
+	mov %rax, %rdx
+	shr $32, %rdx
+11:	mov %rax, %rbx
+	mov $0x6e0, %ecx
+	wrmsr
+	jmp 2b
+10:	cmp $7, %rsi
+	jne 12f
+	mov $0x6e0, %ecx
+	rdmsr
+	shl $32, %rdx
+	or %rdx, %rax
+	mov %rax, %rbx
+	jmp 2b
+12:	cmp $8, %rsi
+	jne 8f
+	rdtsc
+	shl $32, %rdx
+	or %rdx, %rax
+	mov %rax, %rbx
 	jmp 2b
 8:	mov $UCALL_DONE, %eax
 	out %eax, $UCALL_PORT

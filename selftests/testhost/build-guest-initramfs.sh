@@ -406,6 +406,9 @@ vbench|vbench-own)
 esac
 
 grep -qw hypervisor /proc/cpuinfo && say hypervisor-flag yes || say hypervisor-flag no
+# TSC-deadline: offered, and the local APIC's clock event device in that mode.
+grep -qw tsc_deadline_timer /proc/cpuinfo && td=yes || td=no
+say tsc-deadline $td $(cat /sys/devices/system/clockevents/clockevent0/current_device 2>/dev/null)
 say cpuid-signature $(cpuid-sig)
 jiffies() { awk '/^jiffies:/ { print $2; exit }' /proc/timer_list; }
 j1=$(jiffies) u1=$(cut -d' ' -f1 /proc/uptime)

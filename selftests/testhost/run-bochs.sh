@@ -1,15 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # run-bochs.sh - boots the VMX test host (Bochs, Intel VMX + EPT) from an isolinux ISO and judges its serial log.
-# Usage: run-bochs.sh NAME KVER INITRAMFS LOGDIR [-mode check|run|bench] [-cpus N] [-timeout S] [-tests a,b] [-append ARGS]
+# Usage: run-bochs.sh NAME KVER INITRAMFS LOGDIR [-mode check|run|bench] [-cpus N] [-mem MIB] [-timeout S] [-tests a,b] [-append ARGS]
 set -uo pipefail
 name=$1 kver=$2 initrd=$3 logdir=$4
 shift 4
-mode=check cpus=1 timeout=1200 tests=
+mode=check cpus=1 mem=512 timeout=1200 tests=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-mode) mode=$2; shift 2 ;;
 	-cpus) cpus=$2; shift 2 ;;
+	-mem) mem=$2; shift 2 ;;
 	-timeout) timeout=$2; shift 2 ;;
 	-tests) tests="$tests hvxtests=$2"; shift 2 ;;
 	-append) tests="$tests $2"; shift 2 ;;
@@ -38,7 +39,7 @@ genisoimage -quiet -o "$work/boot.iso" -b isolinux/isolinux.bin -c isolinux/boot
 
 # clock sync=none: guest time follows the instruction count, so runs repeat.
 cat >"$work/bochsrc" <<RC
-megs: 512
+megs: $mem
 cpu: model=corei7_haswell_4770, count=1:$cpus:1, ips=200000000
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest

@@ -716,6 +716,10 @@ struct hvx_fpu {
  *		it to fire after @timer_ns_left (then, if periodic, every
  *		period of the initial count).  Other bits EINVAL.
  * @timer_ns_left: nanoseconds until the timer fires next.
+ * @tsc_deadline: IA32_TSC_DEADLINE as the guest reads it: in TSC-deadline
+ *		mode (LVT timer mode 2) the guest TSC the armed timer fires at,
+ *		else 0.  In that mode HVX_LAPIC_TIMER_RUNNING goes with a
+ *		non-zero deadline, and SET re-arms it @timer_ns_left from now.
  * @reserved:	0.
  * ENXIO without HVX_ENABLE_LAPIC.
  */
@@ -724,7 +728,8 @@ struct hvx_lapic_state {
 	__u32 flags;
 	__u32 reserved32;
 	__u64 timer_ns_left;
-	__u64 reserved[6];
+	__u64 tsc_deadline;
+	__u64 reserved[5];
 };
 
 /* hvx_vcpu_events.shadow: the one-instruction interrupt shadow */

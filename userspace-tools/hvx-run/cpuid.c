@@ -14,8 +14,8 @@
  * Feature bits are passed through from allow-lists, never from deny-lists:
  * a bit a newer CPU adds stays hidden until someone checks that hvx can
  * virtualize it.  Left out on purpose, among others: VMX, SVM (no nested
- * virtualization), x2APIC and TSC-deadline (the in-kernel local APIC is
- * xAPIC with one-shot/periodic timers), XSAVE/OSXSAVE and everything that
+ * virtualization), x2APIC (the in-kernel local APIC is xAPIC; its timer
+ * has TSC-deadline mode, offered below), XSAVE/OSXSAVE and everything that
  * needs XCR0 (AVX, FMA, F16C, AVX2, AVX-512: XSETBV raises #UD),
  * MONITOR/MWAIT (#UD in hvx), PDCM/perfmon and the PMU leaves (no PMU),
  * MCE/MCA (no machine-check banks), RDTSCP/RDPID (TSC_AUX is not kept),
@@ -132,6 +132,9 @@ void cpuid_setup(struct vcpu *vcpu)
 			e->ebx = (e->ebx & 0xffff) | (uint32_t)vcpu->id << 24 |
 				 (uint32_t)(n > 1 ? n : 1) << 16;
 			e->ecx = (e->ecx & leaf1_ecx_ok) | BIT(31);	/* hypervisor */
+			/* TSC-deadline is the in-kernel local APIC's, not the host's. */
+			if (vm.lapic)
+				e->ecx |= BIT(24);
 			e->edx &= leaf1_edx_ok;
 			if (n > 1)
 				e->edx |= BIT(28);	/* HTT: EBX[23:16] is meaningful */
