@@ -10,7 +10,7 @@ guest_boot_needs "$MB/mb_kernel.elf"
 T=/tmp/hvx-multiboot-test
 rm -rf $T
 mkdir -p $T
-ktap_plan 17
+ktap_plan 18
 
 # mb NAME KERNEL [hvx-run options]: one run, console in $T/NAME.out (no
 # CRs), messages in $T/NAME.err, exit status in $T/NAME.rc.
@@ -67,6 +67,14 @@ ktap_result elf64_no_module $?
 mb aout mb_kernel_aout.bin -p "exit=2"
 [ "$(cat $T/aout.rc)" = 5 ] && [ "$(line aout magic)" = "0x2badb002 pe 1 pg 0 bss_zero 1" ]
 ktap_result aout_kludge_boots $?
+
+# Loaded at 32 KiB, below the BIOS area: the module and the info block
+# follow it there.
+mb low mb_kernel_low.elf -i $T/module.txt -p "exit=7"
+[ "$(cat $T/low.rc)" = 15 ] && [ "$(line low magic)" = "0x2badb002 pe 1 pg 0 bss_zero 1" ] &&
+	[ "$(line low module)" = "$msize bytes, aligned 1: module line one" ] &&
+	[ "$(line low cmdline)" = "$MB/mb_kernel_low.elf exit=7" ]
+ktap_result low_kernel_below_640k $?
 
 # Memory above 4 GiB: in the map, not in mem_upper; fw_cfg counts all of it.
 mb high_ram mb_kernel.elf -m 4G -p "exit=0"

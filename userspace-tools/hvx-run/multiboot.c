@@ -32,15 +32,18 @@
 #define MBI_LOADER_NAME		(1u << 9)
 
 /*
- * Where the loader's own data goes: low RAM below 640 KiB, clear of the
- * kernel (test kernels load at 1 MiB or above, which is checked).
+ * Kernels load anywhere in RAM from 4 KiB (kvm-unit-tests' realmode.flat
+ * sits at 32 KiB) but the BIOS area from the EBDA to 1 MiB, which holds
+ * the MP table.  As QEMU's loader does, module 0 then the info block go
+ * after the kernel: the info block, the memory map, the module list, then
+ * the strings (command line, module name, loader name).
  */
-#define MBI_ADDR		0x9000		/* info block, then the memory map */
-#define MBI_MMAP_ADDR		0x9100
-#define MBI_MODS_ADDR		0x9400		/* module entries, 16 bytes each */
-#define MBI_STRINGS		0xa000		/* command lines, loader name */
-#define MBI_STRINGS_END		0x9f000
-#define MB_LOAD_MIN		0x100000
+#define MB_LOAD_MIN		0x1000
+#define MB_BIOS_START		0x9fc00
+#define MB_HIGH_START		0x100000
+#define MBI_MMAP_OFF		0x100
+#define MBI_MODS_OFF		0x200		/* module entries, 16 bytes each */
+#define MBI_STRINGS_OFF		0x300
 
 struct mb_segment {
 	uint64_t paddr, filesz, memsz, offset;
@@ -53,6 +56,7 @@ static struct {
 	struct mb_segment seg[16];
 	int nr_seg;
 	uint64_t image_end;		/* end of the highest segment */
+	uint64_t info;			/* where the info block went */
 	const char *path;
 } mb;
 
@@ -90,10 +94,11 @@ static void add_segment(uint64_t paddr, uint64_t filesz, uint64_t memsz, uint64_
 		die(ST_USAGE, "kernel %s: a segment's file bytes (offset 0x%llx, %llu bytes) "
 		    "lie outside the file", mb.path, (unsigned long long)offset,
 		    (unsigned long long)filesz);
-	if (paddr < MB_LOAD_MIN || paddr + memsz < paddr || paddr + memsz > 0xffffffffull)
-		die(ST_USAGE, "kernel %s: a segment at 0x%llx (%llu bytes) is not between "
-		    "1 MiB and 4 GiB", mb.path, (unsigned long long)paddr,
-		    (unsigned long long)memsz);
+	if (paddr < MB_LOAD_MIN || paddr + memsz < paddr || paddr + memsz > 0xffffffffull ||
+	    (paddr < MB_HIGH_START && paddr + memsz > MB_BIOS_START))
+		die(ST_USAGE, "kernel %s: a segment at 0x%llx (%llu bytes) is not in RAM between "
+		    "4 KiB and 4 GiB clear of the BIOS area (0x9fc00-0xfffff)", mb.path,
+		    (unsigned long long)paddr, (unsigned long long)memsz);
 	mb.seg[mb.nr_seg++] = (struct mb_segment){ paddr, filesz, memsz, offset };
 	if (paddr + memsz > mb.image_end)
 		mb.image_end = paddr + memsz;
@@ -197,18 +202,34 @@ static uint64_t put_string(uint64_t *at, const char *s)
 	size_t len = strlen(s) + 1;
 	uint64_t gpa = *at;
 
-	if (len > MBI_STRINGS_END - gpa)
-		die(ST_USAGE, "-p: command line too long for the multiboot info (%zu bytes)", len);
 	memcpy(gpa_to_hva(gpa, len), s, len);
 	*at += (len + 7) & ~7ull;
 	return gpa;
 }
 
+/*
+ * @size bytes of RAM from *@cursor on, page-aligned, stepping over the
+ * BIOS area; what follows starts after them.
+ */
+static uint64_t place(uint64_t *cursor, uint64_t size, const char *what)
+{
+	uint64_t at = (*cursor + 4095) & ~4095ull;
+
+	if (at < MB_HIGH_START && at + size > MB_BIOS_START)
+		at = MB_HIGH_START;
+	if (at + size > vm.low_end)
+		die(ST_USAGE, "%s (%llu KiB) does not fit above the kernel: -m is too small", what,
+		    (unsigned long long)size >> 10);
+	*cursor = at + size;
+	return at;
+}
+
 void multiboot_load(const char *cmdline, const uint8_t *module, size_t module_size,
 		    const char *module_path)
 {
-	uint64_t strings = MBI_STRINGS, mod_start, mmap = MBI_MMAP_ADDR;
 	uint32_t flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER_NAME;
+	uint64_t cursor = mb.image_end, mod_start = 0, info, mmap, strings;
+	size_t info_size;
 	char *line;
 	int i;
 
@@ -225,32 +246,34 @@ void multiboot_load(const char *cmdline, const uint8_t *module, size_t module_si
 		       s->memsz - s->filesz);
 	}
 
-	memset(gpa_to_hva(MBI_ADDR, MBI_STRINGS - MBI_ADDR), 0, MBI_STRINGS - MBI_ADDR);
+	/* Module 0 (-i) right after the kernel image, page aligned. */
+	if (module) {
+		mod_start = place(&cursor, module_size, "-i: the module");
+		memcpy(gpa_to_hva(mod_start, module_size), module, module_size);
+	}
+
 	/* As QEMU's loader does: the kernel's file name, then its arguments. */
 	if (asprintf(&line, "%s%s%s", mb.path, *cmdline ? " " : "", cmdline) < 0)
 		die(ST_INTERNAL, "out of memory");
-	wr32(MBI_ADDR + 16, put_string(&strings, line));
+	info_size = MBI_STRINGS_OFF + strlen(line) + 1 + 16 + (module_path ? strlen(module_path) : 0) + 16;
+	info = mb.info = place(&cursor, info_size, "the multiboot info block");
+	memset(gpa_to_hva(info, info_size), 0, info_size);
+	strings = info + MBI_STRINGS_OFF;
+	wr32(info + 16, put_string(&strings, line));
 	free(line);
-	wr32(MBI_ADDR + 64, put_string(&strings, "hvx-run"));
-
-	/* Module 0 (-i) right after the kernel image, page aligned. */
+	wr32(info + 64, put_string(&strings, "hvx-run"));
 	if (module) {
-		mod_start = (mb.image_end + 4095) & ~4095ull;
-		if (mod_start + module_size > vm.low_end)
-			die(ST_USAGE, "-i %s (%zu KiB) does not fit above the kernel: -m is too small",
-			    module_path, module_size >> 10);
-		memcpy(gpa_to_hva(mod_start, module_size), module, module_size);
-		wr32(MBI_MODS_ADDR, mod_start);
-		wr32(MBI_MODS_ADDR + 4, mod_start + module_size);
-		wr32(MBI_MODS_ADDR + 8, put_string(&strings, module_path));
-		wr32(MBI_ADDR + 20, 1);
-		wr32(MBI_ADDR + 24, MBI_MODS_ADDR);
+		wr32(info + MBI_MODS_OFF, mod_start);
+		wr32(info + MBI_MODS_OFF + 4, mod_start + module_size);
+		wr32(info + MBI_MODS_OFF + 8, put_string(&strings, module_path));
+		wr32(info + 20, 1);
+		wr32(info + 24, info + MBI_MODS_OFF);
 		flags |= MBI_MODS;
 	}
 
 	/* Memory in KiB: below 640 KiB, and from 1 MiB to the hole. */
-	wr32(MBI_ADDR + 4, 640);
-	wr32(MBI_ADDR + 8, (vm.low_end - MB_LOAD_MIN) >> 10);
+	wr32(info + 4, 640);
+	wr32(info + 8, (vm.low_end - MB_HIGH_START) >> 10);
 
 	/* The map: entries of size (4, not counted), base, length, type. */
 #define MMAP_ENTRY(base, len, type) do {			\
@@ -260,18 +283,20 @@ void multiboot_load(const char *cmdline, const uint8_t *module, size_t module_si
 		wr32(mmap + 20, (type));			\
 		mmap += 24;					\
 	} while (0)
-	MMAP_ENTRY(0, 0x9fc00, 1);
-	MMAP_ENTRY(0x9fc00, MB_LOAD_MIN - 0x9fc00, 2);
-	MMAP_ENTRY(MB_LOAD_MIN, vm.low_end - MB_LOAD_MIN, 1);
+	mmap = info + MBI_MMAP_OFF;
+	MMAP_ENTRY(0, MB_BIOS_START, 1);
+	MMAP_ENTRY(MB_BIOS_START, MB_HIGH_START - MB_BIOS_START, 2);
+	MMAP_ENTRY(MB_HIGH_START, vm.low_end - MB_HIGH_START, 1);
 	if (vm.high_end)
 		MMAP_ENTRY(MMIO_HOLE_END, vm.high_end - MMIO_HOLE_END, 1);
 #undef MMAP_ENTRY
-	wr32(MBI_ADDR + 44, mmap - MBI_MMAP_ADDR);
-	wr32(MBI_ADDR + 48, MBI_MMAP_ADDR);
-	wr32(MBI_ADDR, flags);
+	wr32(info + 44, mmap - (info + MBI_MMAP_OFF));
+	wr32(info + 48, info + MBI_MMAP_OFF);
+	wr32(info, flags);
 
-	vlog("multiboot kernel %s: %d segment(s) to 0x%llx, entry 0x%x, info at 0x%x",
-	     mb.path, mb.nr_seg, (unsigned long long)mb.image_end, mb.entry, MBI_ADDR);
+	vlog("multiboot kernel %s: %d segment(s) to 0x%llx, entry 0x%x, info at 0x%llx",
+	     mb.path, mb.nr_seg, (unsigned long long)mb.image_end, mb.entry,
+	     (unsigned long long)info);
 }
 
 static struct hvx_segment flat32(uint16_t sel, uint8_t type)
@@ -311,7 +336,7 @@ void multiboot_setup_bsp(struct vcpu *vcpu)
 	memset(&r, 0, sizeof(r));
 	r.rip = mb.entry;
 	r.rax = MB_BOOT_MAGIC;
-	r.rbx = MBI_ADDR;
+	r.rbx = mb.info;
 	r.rflags = 0x2;
 	if (ioctl(vcpu->fd, HVX_SET_REGS, &r))
 		die(ST_INTERNAL, "HVX_SET_REGS: %s", strerror(errno));
