@@ -196,7 +196,7 @@ static void test_lapic(void)
 	t.timer_ns_left = 2000000;
 	ktap_expect_errno("lapic_left_beyond_period", ioctl(v.fd, HVX_SET_LAPIC, &t), EINVAL);
 	t = s;
-	t.regs[0x320 / 4] = 0x40040;	/* TSC-deadline: not offered */
+	t.regs[0x320 / 4] = 0x40040;	/* TSC-deadline mode running, but no deadline */
 	ktap_expect_errno("lapic_tsc_deadline_running", ioctl(v.fd, HVX_SET_LAPIC, &t), EINVAL);
 	t = s;
 	t.flags = 0;
