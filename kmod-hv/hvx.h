@@ -405,7 +405,7 @@ int hvx_lapic_create(struct hvx_vcpu *vcpu);
 void hvx_lapic_free(struct hvx_vcpu *vcpu);
 bool hvx_lapic_covers(struct hvx_vcpu *vcpu, u64 gpa);
 u64 hvx_lapic_get_deadline(struct hvx_vcpu *vcpu);
-void hvx_lapic_set_deadline(struct hvx_vcpu *vcpu, u64 deadline, u64 guest_tsc);
+int hvx_lapic_set_deadline(struct hvx_vcpu *vcpu, u64 deadline);
 void hvx_lapic_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool write, u64 *val,
 		    unsigned int size);
 bool hvx_lapic_pending(struct hvx_vcpu *vcpu);

@@ -223,10 +223,17 @@ u64 hvx_lapic_get_deadline(struct hvx_vcpu *vcpu)
 }
 
 /* A write outside TSC-deadline mode is ignored; 0 disarms. */
-void hvx_lapic_set_deadline(struct hvx_vcpu *vcpu, u64 deadline, u64 guest_tsc)
+int hvx_lapic_set_deadline(struct hvx_vcpu *vcpu, u64 deadline)
 {
-	if (lapic_deadline_mode(vcpu->lapic))
+	u64 guest_tsc;
+	int ret;
+
+	if (!lapic_deadline_mode(vcpu->lapic))
+		return 0;
+	ret = hvx_ops->get_msr(vcpu, MSR_IA32_TSC, &guest_tsc);
+	if (!ret)
 		lapic_deadline_arm(vcpu->lapic, deadline, guest_tsc);
+	return ret;
 }
 
 static u32 lapic_timer_current(struct hvx_lapic *apic)
@@ -475,8 +482,13 @@ static void lapic_write(struct hvx_lapic *apic, u32 reg, u32 val)
 
 		if (!(apic->svr & APIC_SPIV_APIC_ENABLED))
 			val |= APIC_LVT_MASKED;
-		/* Changing the timer's mode disarms it, whatever it was counting. */
-		if (reg == APIC_LVTT && ((val ^ *lvt) & APIC_LVT_TIMER_MODE)) {
+		/*
+		 * Entering or leaving TSC-deadline mode disarms the timer (SDM
+		 * vol. 3, 11.5.4.1); between one-shot and periodic it counts on.
+		 */
+		if (reg == APIC_LVTT &&
+		    ((val & APIC_LVT_TIMER_MODE) == APIC_LVT_TIMER_TSCDEADLINE) !=
+		    ((*lvt & APIC_LVT_TIMER_MODE) == APIC_LVT_TIMER_TSCDEADLINE)) {
 			hrtimer_cancel(&apic->timer);
 			apic->timer_period_ns = 0;
 			apic->timer_initial = 0;

@@ -132,17 +132,8 @@ static int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data)
 			return -EINVAL;
 		vcpu->msr_apic_base = data;
 		return 0;
-	case MSR_IA32_TSC_DEADLINE: {
-		u64 tsc;
-
-		if (!vcpu->lapic)
-			return -ENOENT;
-		ret = hvx_ops->get_msr(vcpu, MSR_IA32_TSC, &tsc);
-		if (ret)
-			return ret;
-		hvx_lapic_set_deadline(vcpu, data, tsc);
-		return 0;
-	}
+	case MSR_IA32_TSC_DEADLINE:
+		return vcpu->lapic ? hvx_lapic_set_deadline(vcpu, data) : -ENOENT;
 	default:
 		return -ENOENT;
 	}

@@ -65,9 +65,6 @@
 #define PTE_W	0x2ull
 #define PTE_PS	0x80ull
 
-static uint16_t get16(const uint8_t *p) { return p[0] | p[1] << 8; }
-static uint32_t get32(const uint8_t *p) { return get16(p) | (uint32_t)get16(p + 2) << 16; }
-static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
 
 static uint8_t *read_file(const char *what, const char *path, size_t *size)
 {
@@ -96,8 +93,23 @@ static uint8_t *read_file(const char *what, const char *path, size_t *size)
 	return buf;
 }
 
-static void e820_add(uint8_t *zp, uint64_t addr, uint64_t size, uint32_t type)
+/*
+ * RAM to the EBDA, the BIOS area reserved (MP table), RAM from 1 MiB, the
+ * hole under 4 GiB left out (I/O APIC, local APIC), the rest above 4 GiB.
+ */
+void boot_memory_map(void (*add)(void *ctx, uint64_t base, uint64_t len, uint32_t type),
+		     void *ctx)
 {
+	add(ctx, 0, EBDA_START, E820_RAM);
+	add(ctx, EBDA_START, KERNEL_ADDR - EBDA_START, E820_RESERVED);
+	add(ctx, KERNEL_ADDR, vm.low_end - KERNEL_ADDR, E820_RAM);
+	if (vm.high_end)
+		add(ctx, MMIO_HOLE_END, vm.high_end - MMIO_HOLE_END, E820_RAM);
+}
+
+static void e820_add(void *ctx, uint64_t addr, uint64_t size, uint32_t type)
+{
+	uint8_t *zp = ctx;
 	uint8_t *e = zp + BP_E820_TABLE + 20 * zp[BP_E820_ENTRIES]++;
 
 	memcpy(e, &addr, 8);
@@ -196,8 +208,7 @@ void boot_read(const struct boot_files *f)
 			initrd = read_file("initrd", f->initrd, &initrd_size);
 		return;
 	}
-	if (bz_size < 0x1000 || get16(bz + HDR_BOOT_FLAG) != 0xaa55 ||
-	    memcmp(bz + HDR_MAGIC, "HdrS", 4))
+	if (!is_bzimage)
 		die(ST_USAGE, "kernel %s: neither a Linux bzImage (no boot sector / \"HdrS\" header) "
 		    "nor a multiboot kernel",
 		    f->kernel);
@@ -283,16 +294,7 @@ void boot_load(void)
 		free(initrd);
 	}
 
-	/*
-	 * The memory map: RAM to the EBDA, the BIOS area reserved (MP
-	 * table), RAM from 1 MiB, the hole under 4 GiB left out (I/O APIC,
-	 * local APIC), and the rest of RAM above 4 GiB.
-	 */
-	e820_add(zp, 0, EBDA_START, E820_RAM);
-	e820_add(zp, EBDA_START, KERNEL_ADDR - EBDA_START, E820_RESERVED);
-	e820_add(zp, KERNEL_ADDR, vm.low_end - KERNEL_ADDR, E820_RAM);
-	if (vm.high_end)
-		e820_add(zp, MMIO_HOLE_END, vm.high_end - MMIO_HOLE_END, E820_RAM);
+	boot_memory_map(e820_add, zp);
 
 	/* BIOS data area: where the EBDA is and how much base memory there is. */
 	bda[0x40e] = (EBDA_START >> 4) & 0xff;
@@ -314,7 +316,8 @@ void boot_load(void)
 	free(bz);
 }
 
-static struct hvx_segment flat(uint16_t sel, uint8_t type, bool code64)
+/* A flat 4 GiB segment: 64-bit code, or 32-bit code or data. */
+struct hvx_segment boot_flat_segment(uint16_t sel, uint8_t type, bool code64)
 {
 	return (struct hvx_segment){
 		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
@@ -335,8 +338,8 @@ void boot_setup_bsp(struct vcpu *vcpu)
 	if (ioctl(vcpu->fd, HVX_GET_SREGS, &s))
 		die(ST_INTERNAL, "HVX_GET_SREGS: %s", strerror(errno));
 	memset(s.reserved, 0, sizeof(s.reserved));
-	s.cs = flat(0x10, 0xb, true);
-	s.ds = s.es = s.fs = s.gs = s.ss = flat(0x18, 0x3, false);
+	s.cs = boot_flat_segment(0x10, 0xb, true);
+	s.ds = s.es = s.fs = s.gs = s.ss = boot_flat_segment(0x18, 0x3, false);
 	s.tr = (struct hvx_segment){ .limit = 0x67, .type = 0xb, .present = 1 };
 	s.ldt = (struct hvx_segment){ .unusable = 1 };
 	s.gdt = (struct hvx_dtable){ .base = GDT_ADDR, .limit = 4 * 8 - 1 };

@@ -124,6 +124,10 @@ struct boot_files {
 void boot_read(const struct boot_files *f);
 void boot_load(void);
 void boot_setup_bsp(struct vcpu *vcpu);
+struct hvx_segment boot_flat_segment(uint16_t sel, uint8_t type, bool code64);
+/* The guest's memory map, as the e820 table and the multiboot map give it. */
+void boot_memory_map(void (*add)(void *ctx, uint64_t base, uint64_t len, uint32_t type),
+		     void *ctx);
 
 /* multiboot.c: Multiboot v1 kernels (kvm-unit-tests), read by boot_read(). */
 bool multiboot_detect(const uint8_t *buf, size_t size);
@@ -177,6 +181,11 @@ static inline void put32(uint8_t *p, uint32_t v)
 {
 	io_put(p, 4, v);
 }
+
+/* Little-endian fields: register images, and the files hvx-run boots (bzImage, ELF, multiboot). */
+static inline uint16_t get16(const uint8_t *p) { return p[0] | p[1] << 8; }
+static inline uint32_t get32(const uint8_t *p) { return get16(p) | (uint32_t)get16(p + 2) << 16; }
+static inline uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
 
 /*
  * Devices register themselves from a constructor (DEVICE(...) at the end

@@ -60,11 +60,7 @@ static struct {
 	const char *path;
 } mb;
 
-static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
-static void wr32(uint64_t gpa, uint32_t v) { memcpy(gpa_to_hva(gpa, 4), &v, 4); }
-static void wr64(uint64_t gpa, uint64_t v) { memcpy(gpa_to_hva(gpa, 8), &v, 8); }
+static void wr32(uint64_t gpa, uint32_t v) { put32(gpa_to_hva(gpa, 4), v); }
 
 /* The header's offset, or -1: 4-byte aligned, magic + flags + checksum == 0. */
 static long mb_find_header(const uint8_t *buf, size_t size)
@@ -72,8 +68,8 @@ static long mb_find_header(const uint8_t *buf, size_t size)
 	size_t off, end = size < MB_SEARCH ? size : MB_SEARCH;
 
 	for (off = 0; off + 12 <= end; off += 4)
-		if (rd32(buf + off) == MB_HEADER_MAGIC &&
-		    (uint32_t)(rd32(buf + off) + rd32(buf + off + 4) + rd32(buf + off + 8)) == 0)
+		if (get32(buf + off) == MB_HEADER_MAGIC &&
+		    (uint32_t)(get32(buf + off) + get32(buf + off + 4) + get32(buf + off + 8)) == 0)
 			return off;
 	return -1;
 }
@@ -118,26 +114,26 @@ static void parse_elf(void)
 	is64 = e[4] == 2;
 	if (e[4] != 1 && !is64)
 		die(ST_USAGE, "kernel %s: ELF class %u", mb.path, e[4]);
-	if (rd16(e + 18) != (is64 ? 62 /* EM_X86_64 */ : 3 /* EM_386 */))
-		die(ST_USAGE, "kernel %s: ELF machine %u is not x86", mb.path, rd16(e + 18));
+	if (get16(e + 18) != (is64 ? 62 /* EM_X86_64 */ : 3 /* EM_386 */))
+		die(ST_USAGE, "kernel %s: ELF machine %u is not x86", mb.path, get16(e + 18));
 	if (is64 && mb.size < 64)
 		die(ST_USAGE, "kernel %s: truncated ELF header", mb.path);
-	entry = is64 ? rd64(e + 24) : rd32(e + 24);
-	phoff = is64 ? rd64(e + 32) : rd32(e + 28);
-	phentsize = rd16(e + (is64 ? 54 : 42));
-	phnum = rd16(e + (is64 ? 56 : 44));
+	entry = is64 ? get64(e + 24) : get32(e + 24);
+	phoff = is64 ? get64(e + 32) : get32(e + 28);
+	phentsize = get16(e + (is64 ? 54 : 42));
+	phnum = get16(e + (is64 ? 56 : 44));
 	if (phentsize < (is64 ? 56u : 32u) || phoff > mb.size ||
 	    (uint64_t)phnum * phentsize > mb.size - phoff)
 		die(ST_USAGE, "kernel %s: program headers outside the file", mb.path);
 	for (i = 0; i < phnum; i++) {
 		const uint8_t *ph = e + phoff + (uint64_t)i * phentsize;
 
-		if (rd32(ph) != 1 /* PT_LOAD */)
+		if (get32(ph) != 1 /* PT_LOAD */)
 			continue;
 		if (is64)
-			add_segment(rd64(ph + 24), rd64(ph + 32), rd64(ph + 40), rd64(ph + 8));
+			add_segment(get64(ph + 24), get64(ph + 32), get64(ph + 40), get64(ph + 8));
 		else
-			add_segment(rd32(ph + 12), rd32(ph + 16), rd32(ph + 20), rd32(ph + 4));
+			add_segment(get32(ph + 12), get32(ph + 16), get32(ph + 20), get32(ph + 4));
 	}
 	if (entry > 0xffffffffull)
 		die(ST_USAGE, "kernel %s: entry point 0x%llx above 4 GiB", mb.path,
@@ -149,8 +145,8 @@ static void parse_elf(void)
 static void parse_aout(long hdr)
 {
 	const uint8_t *h = mb.image + hdr;
-	uint32_t header_addr = rd32(h + 12), load_addr = rd32(h + 16);
-	uint32_t load_end = rd32(h + 20), bss_end = rd32(h + 24);
+	uint32_t header_addr = get32(h + 12), load_addr = get32(h + 16);
+	uint32_t load_end = get32(h + 20), bss_end = get32(h + 24);
 	uint64_t filesz, memsz;
 
 	if ((size_t)hdr + 32 > mb.size || header_addr < load_addr ||
@@ -164,7 +160,7 @@ static void parse_aout(long hdr)
 	if (memsz < filesz)
 		die(ST_USAGE, "kernel %s: bss_end_addr below load_end_addr", mb.path);
 	add_segment(load_addr, filesz, memsz, hdr - (header_addr - load_addr));
-	mb.entry = rd32(h + 28);
+	mb.entry = get32(h + 28);
 }
 
 void multiboot_read(const char *path, const uint8_t *image, size_t size)
@@ -176,7 +172,7 @@ void multiboot_read(const char *path, const uint8_t *image, size_t size)
 	mb.path = path;
 	mb.image = image;
 	mb.size = size;
-	mb.flags = rd32(image + hdr + 4);
+	mb.flags = get32(image + hdr + 4);
 	unknown = mb.flags & 0xffff & ~MB_KNOWN_REQUIRED;
 	if (unknown)
 		die(ST_USAGE, "kernel %s: multiboot header requires features 0x%x (video "
@@ -222,6 +218,20 @@ static uint64_t place(uint64_t *cursor, uint64_t size, const char *what)
 		    (unsigned long long)size >> 10);
 	*cursor = at + size;
 	return at;
+}
+
+/* One map entry: its size (20, not counting itself), base, length, type. */
+static void mmap_add(void *ctx, uint64_t base, uint64_t len, uint32_t type)
+{
+	uint64_t *at = ctx;
+
+	wr32(*at, 20);
+	wr32(*at + 4, base);
+	wr32(*at + 8, base >> 32);
+	wr32(*at + 12, len);
+	wr32(*at + 16, len >> 32);
+	wr32(*at + 20, type);
+	*at += 24;
 }
 
 void multiboot_load(const char *cmdline, const uint8_t *module, size_t module_size,
@@ -275,21 +285,9 @@ void multiboot_load(const char *cmdline, const uint8_t *module, size_t module_si
 	wr32(info + 4, 640);
 	wr32(info + 8, (vm.low_end - MB_HIGH_START) >> 10);
 
-	/* The map: entries of size (4, not counted), base, length, type. */
-#define MMAP_ENTRY(base, len, type) do {			\
-		wr32(mmap, 20);					\
-		wr64(mmap + 4, (base));				\
-		wr64(mmap + 12, (len));				\
-		wr32(mmap + 20, (type));			\
-		mmap += 24;					\
-	} while (0)
+	/* The map: the guest's e820 map, with multiboot's entry layout. */
 	mmap = info + MBI_MMAP_OFF;
-	MMAP_ENTRY(0, MB_BIOS_START, 1);
-	MMAP_ENTRY(MB_BIOS_START, MB_HIGH_START - MB_BIOS_START, 2);
-	MMAP_ENTRY(MB_HIGH_START, vm.low_end - MB_HIGH_START, 1);
-	if (vm.high_end)
-		MMAP_ENTRY(MMIO_HOLE_END, vm.high_end - MMIO_HOLE_END, 1);
-#undef MMAP_ENTRY
+	boot_memory_map(mmap_add, &mmap);
 	wr32(info + 44, mmap - (info + MBI_MMAP_OFF));
 	wr32(info + 48, info + MBI_MMAP_OFF);
 	wr32(info, flags);
@@ -297,14 +295,6 @@ void multiboot_load(const char *cmdline, const uint8_t *module, size_t module_si
 	vlog("multiboot kernel %s: %d segment(s) to 0x%llx, entry 0x%x, info at 0x%llx",
 	     mb.path, mb.nr_seg, (unsigned long long)mb.image_end, mb.entry,
 	     (unsigned long long)info);
-}
-
-static struct hvx_segment flat32(uint16_t sel, uint8_t type)
-{
-	return (struct hvx_segment){
-		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
-		.present = 1, .s = 1, .db = 1, .g = 1,
-	};
 }
 
 /*
@@ -320,8 +310,8 @@ void multiboot_setup_bsp(struct vcpu *vcpu)
 	if (ioctl(vcpu->fd, HVX_GET_SREGS, &s))
 		die(ST_INTERNAL, "HVX_GET_SREGS: %s", strerror(errno));
 	memset(s.reserved, 0, sizeof(s.reserved));
-	s.cs = flat32(0x08, 0xb);
-	s.ds = s.es = s.fs = s.gs = s.ss = flat32(0x10, 0x3);
+	s.cs = boot_flat_segment(0x08, 0xb, false);
+	s.ds = s.es = s.fs = s.gs = s.ss = boot_flat_segment(0x10, 0x3, false);
 	s.tr = (struct hvx_segment){ .limit = 0x67, .type = 0xb, .present = 1 };
 	s.ldt = (struct hvx_segment){ .unusable = 1 };
 	s.gdt = (struct hvx_dtable){ .base = 0, .limit = 0 };

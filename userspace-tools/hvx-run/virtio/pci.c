@@ -54,11 +54,6 @@ static void put64(uint8_t *p, uint64_t v)
 	put32(p + 4, v >> 32);
 }
 
-static uint64_t get64(const uint8_t *p)
-{
-	return io_get(p, 4) | (uint64_t)io_get(p + 4, 4) << 32;
-}
-
 /* ---- interrupts ---- */
 
 /*
